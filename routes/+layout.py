@@ -1,0 +1,2 @@
+def load(event):
+    return {"site": {"title": "ssg demo", "nav": [("/", "Home"), ("/blog", "Blog"), ("/about", "About")]}}

@@ -1,0 +1,5 @@
+from ssg import redirect
+
+
+def GET(event):
+    redirect(301, "/blog/")

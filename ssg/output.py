@@ -1,0 +1,134 @@
+"""The only writer: URL -> file name, a safe join, a staging folder and the atomic swap."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+from pathlib import Path, PurePosixPath
+
+from .errors import SsgError
+
+
+class UnsafePath(SsgError):
+    pass
+
+
+def page_file(path: str, trailing_slash: str) -> str:
+    """Given a page path, return its file inside the output folder.
+
+    >>> page_file("/about", "always"), page_file("/about", "never"), page_file("/", "never")
+    ('about/index.html', 'about.html', 'index.html')
+    """
+    bare = path.strip("/")
+    if not bare:
+        return "index.html"
+    return f"{bare}/index.html" if trailing_slash == "always" else f"{bare}.html"
+
+
+def data_file(path: str) -> str:
+    """Given a page path, return its __data.json file: /about -> about/__data.json."""
+    bare = path.strip("/")
+    return f"{bare}/__data.json" if bare else "__data.json"
+
+
+def endpoint_file(path: str) -> str:
+    """Given an endpoint path, return its file: /api/posts.json -> api/posts.json."""
+    bare = path.strip("/")
+    return bare if bare and not path.endswith("/") else f"{bare}/index.html".lstrip("/")
+
+
+def check_relative(rel: str) -> None:
+    """Refuse a file name that could land outside the output folder."""
+    parts = PurePosixPath(rel).parts
+    if (
+        not rel
+        or rel.startswith("/")
+        or "\\" in rel
+        or "\x00" in rel
+        or any(p in ("..", ".") for p in parts)
+        or "" in rel.split("/")
+    ):
+        raise UnsafePath(f"refusing to write {rel!r}: it would land outside the output folder")
+
+
+class Writer:
+    """Writes one build into a staging folder beside `out`, then swaps it in atomically."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.staging = out.with_name(f".{out.name}.staging-{os.getpid()}")
+        self.written: dict[str, int] = {}  # rel -> size, every file this build wrote
+
+    def start(self) -> None:
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        # A killed earlier build may have left its staging or old folder behind.
+        for stale in sorted(self.out.parent.glob(f".{self.out.name}.staging-*")) + sorted(self.out.parent.glob(f".{self.out.name}.old-*")):
+            shutil.rmtree(stale, ignore_errors=True)
+        self.staging.mkdir()
+
+    def write(self, rel: str, body: bytes) -> None:
+        check_relative(rel)
+        target = self.staging / rel
+        # Don't trust the checks alone: resolve and compare, as a last line of defence.
+        if not target.resolve().is_relative_to(self.staging.resolve()):
+            raise UnsafePath(f"refusing to write {rel!r}: it resolves outside the output folder")
+        if rel in self.written:
+            raise UnsafePath(f"{rel} would be written twice; two paths map to the same file")
+        if target.is_dir():
+            raise UnsafePath(f"{rel} would be written as a file where a folder already is")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+        self.written[rel] = len(body)
+
+    def exists(self, rel: str) -> bool:
+        return rel in self.written
+
+    def copy_tree(self, source: Path) -> list[str]:
+        """Copy a folder (static/) into the output verbatim; return the files copied, sorted."""
+        copied = []
+        if not source.is_dir():
+            return copied
+        for dirpath, dirnames, filenames in os.walk(source):
+            dirnames.sort()  # sorted so the copy order (and the report) is the same everywhere
+            for name in sorted(filenames):
+                src = Path(dirpath) / name
+                rel = src.relative_to(source).as_posix()
+                check_relative(rel)
+                if rel in self.written:
+                    raise UnsafePath(f"static/{rel} collides with {rel} that the build wrote; rename one of them")
+                target = self.staging / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, target)
+                self.written[rel] = src.stat().st_size
+                copied.append(rel)
+        return copied
+
+    def commit(self) -> None:
+        """Swap the staging folder in as `out`; the previous output is removed afterwards."""
+        if self.out.exists():
+            if _exchange(self.staging, self.out):
+                shutil.rmtree(self.staging)  # it now holds the previous output
+                return
+            old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+            os.rename(self.out, old)
+            os.rename(self.staging, self.out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(self.staging, self.out)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two folders with renameat2(RENAME_EXCHANGE) where Linux offers it."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return result == 0

@@ -1,0 +1,83 @@
+"""Load data -> JSON, with ssg's extra types and errors that name the key path."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import json
+import math
+from typing import Any
+
+from .errors import SerializationError
+
+
+def to_jsonable(value: Any, path: str = "data") -> Any:
+    """Given load data, return plain JSON values, or raise naming the key path.
+
+    >>> to_jsonable({"when": datetime.date(2024, 1, 2), "tags": {"b", "a"}})
+    {'when': '2024-01-02', 'tags': ['a', 'b']}
+    """
+    if value is None or type(value) in (bool, str, int):
+        return value
+    if isinstance(value, (str, int)):
+        return _scalar(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise SerializationError(path, value)
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                if isinstance(key, (int, float, bool)) or key is None:
+                    key = json.dumps(key) if not isinstance(key, str) else key
+                else:
+                    raise SerializationError(f"{path}[{key!r}] (a key)", key)
+            out[key] = to_jsonable(item, _join(path, key))
+        return out
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, (set, frozenset)):
+        items = [to_jsonable(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        # Sets have no order; sort by their JSON text so output is identical across runs.
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if hasattr(value, "__json__"):
+        return to_jsonable(value.__json__(), path)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name), _join(path, f.name)) for f in dataclasses.fields(value)}
+    raise SerializationError(path, value)
+
+
+def _scalar(value: Any) -> Any:
+    # Subclasses of str/int (Markup, IntEnum, ...) become their plain base value.
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    return str(value)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if key.isidentifier() else f"{path}[{key!r}]"
+
+
+def dumps(value: Any, *, root: str = "data", indent: int | None = None) -> str:
+    """Given load data, return its JSON text (UTF-8, deterministic)."""
+    return json.dumps(to_jsonable(value, root), ensure_ascii=False, indent=indent, separators=None if indent else (",", ":"))
+
+
+def script_safe(text: str) -> str:
+    """Given JSON text, return it safe to place inside <script>: no `</script>`, `<!--` or
+    U+2028/U+2029 can end the script or break older JavaScript parsers."""
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )

@@ -1,0 +1,102 @@
+"""A site as a build or the dev server sees it: config, manifest, modules and templates."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import manifest as manifest_mod
+from .config import Config
+from .manifest import Manifest, Route
+from .modules import Modules
+from .templates import Templates
+
+
+class Site:
+    """Given a validated Config, everything needed to respond to a path."""
+
+    def __init__(self, config: Config, *, now: datetime.datetime | None = None) -> None:
+        self.config = config
+        self.root = config.root
+        self.manifest: Manifest = manifest_mod.scan(self.root)
+        self.modules = Modules(self.root)
+        self.templates = Templates(self.root, url=self.url, asset=self.asset)
+        self.generated_at = (now or build_time()).isoformat().replace("+00:00", "Z")
+        self._client = None
+
+    # -- matching ---------------------------------------------------------------------------
+
+    def match(self, path: str) -> tuple[Route, dict[str, str]] | None:
+        """Given a decoded path without the base path, return (route, params) or None."""
+        return self.manifest.match(path, lambda name, value: bool(self.modules.matcher(name)(value)))
+
+    def option(self, route: Route, name: str) -> Any:
+        """A page option (`prerender`, `trailing_slash`): the page's, else the nearest layout's, else config."""
+        files = [route.module, route.server] + [layout.module for layout in reversed(route.layouts)]
+        for rel in files:
+            if rel is not None:
+                module = self.modules.get(rel)
+                if hasattr(module, name):
+                    return getattr(module, name)
+        return {"prerender": True, "trailing_slash": self.config.trailing_slash}[name]
+
+    # -- URLs -------------------------------------------------------------------------------
+
+    def canonical(self, path: str, route: Route | None = None) -> str:
+        """Given a path without the base path, return it as it is linked: /about -> /about/
+        when the page's trailing_slash is "always"."""
+        bare = path.rstrip("/") or "/"
+        if bare == "/":
+            return "/"
+        if route is None:
+            found = self.match(bare)
+            route = found[0] if found else None
+        if route is not None and route.is_page and self.option(route, "trailing_slash") == "always":
+            return bare + "/"
+        return bare
+
+    def url(self, path: str) -> str:
+        """Template helper: a site-internal link with the base path and trailing slash applied."""
+        parts = urlsplit(path)
+        if parts.scheme or parts.netloc or not path.startswith("/"):
+            return path
+        href = self.config.base_path + self.canonical(parts.path)
+        if parts.query:
+            href += "?" + parts.query
+        if parts.fragment:
+            href += "#" + parts.fragment
+        return href
+
+    def asset(self, path: str) -> str:
+        """Template helper: the URL of a file from static/, base path applied."""
+        return f"{self.config.base_path}/{path.lstrip('/')}"
+
+    def absolute(self, path: str) -> str:
+        """Given a path without the base path, return the full URL (origin + base path + path)."""
+        return f"{self.config.origin.rstrip('/') or 'http://localhost'}{self.config.base_path}{path}"
+
+    # -- shared HTTP client ---------------------------------------------------------------------
+
+    def client(self):
+        """One httpx.AsyncClient shared by every absolute-URL event.fetch of a build."""
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(timeout=self.config.fetch.timeout, follow_redirects=True)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+def build_time() -> datetime.datetime:
+    """The time stamp of this build: SOURCE_DATE_EPOCH when set, so CI gets identical bytes."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc)
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)

@@ -1,0 +1,84 @@
+"""Jinja2 for pages and layouts: one environment per site, layouts nested through `slot`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from .errors import TemplateError
+from .serialize import script_safe
+
+
+class Templates:
+    """Given the site root and link helpers, compile each template once and render chains."""
+
+    def __init__(self, root: Path, *, url: Callable[[str], str], asset: Callable[[str], str]) -> None:
+        self.root = root
+        # Includes are looked up in templates/ first, then from the site root
+        # ({% include "templates/nav.html" %} and {% include "nav.html" %} both work).
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(root / "templates"), str(root)]),
+            autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            auto_reload=False,
+        )
+        self.env.globals.update(url=url, asset=asset)
+
+    def render_chain(self, names: list[tuple[str, dict[str, Any]]], page: dict[str, Any], envelope_json: str) -> str:
+        """Given (template, data) pairs innermost first, render each and hand it to the next as `slot`."""
+        slot: Markup | None = None
+
+        def data_script() -> Markup:
+            return Markup(f'<script type="application/json" id="ssg-data">{script_safe(envelope_json)}</script>')
+
+        for name, data in names:
+            context = {"data": data, "page": page, "data_script": data_script}
+            if slot is not None:
+                context["slot"] = slot
+            slot = Markup(self.render(name, context))
+        return str(slot)
+
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        try:
+            template = self.env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"template syntax error: {exc.message}", file=_rel(self.root, exc.filename) or name, line=exc.lineno) from exc
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateError(f"template not found: {exc.name}", file=name) from exc
+        try:
+            return template.render(context)
+        except jinja2.TemplateSyntaxError as exc:  # a broken {% include %}d template
+            raise TemplateError(f"template syntax error: {exc.message}", file=_rel(self.root, exc.filename) or name, line=exc.lineno) from exc
+        except jinja2.UndefinedError as exc:
+            file, line = template_frame(exc, self.root)
+            raise TemplateError(f"undefined: {exc.message}", file=file or name, line=line) from exc
+
+    def forget(self) -> None:
+        self.env.cache.clear() if self.env.cache is not None else None
+
+
+def template_frame(exc: BaseException, root: Path) -> tuple[str | None, int | None]:
+    """Given an error raised while rendering, return the innermost template file and line.
+    Jinja rewrites tracebacks so template frames carry the template's own file and line."""
+    found: tuple[str | None, int | None] = (None, None)
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".htm", ".xml", ".svg", ".txt", ".j2", ".jinja")):
+            found = (_rel(root, filename), tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _rel(root: Path, filename: str | None) -> str | None:
+    if not filename:
+        return None
+    try:
+        return Path(filename).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return filename
