@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import context
 from .config import Config
 from .errors import SsgError
 from .output import Writer
@@ -35,6 +36,7 @@ def build(config: Config, *, progress: Callable[[int, int], None] | None = None,
     started = time.perf_counter()
     # 1. Read the routes tree and check it: problems stop the build before user code runs.
     site = Site(config)
+    context.activate(site)
     # 2. Write into a staging folder beside the output.
     writer = Writer(config.out_dir)
     writer.start()

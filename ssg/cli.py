@@ -100,10 +100,12 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _routes(args: argparse.Namespace) -> int:
+    from . import context
     from .prerender import Prerender
     from .site import Site
 
     site = Site(_load_config(args))
+    context.activate(site)
     counter = Prerender(site, writer=None)  # only its entries() reader is used
     rows = [("route", "kind", "params", "layouts", "entries")]
     for route in site.manifest.routes:

@@ -9,6 +9,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
+from .context import record
 from .errors import FetchError
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ async def fetch(site: Site, state: RequestState, *, route_id: str, page_path: st
     method = method.upper()
     parts = urlsplit(url)
     if parts.scheme or parts.netloc:
+        record(url)
         return await _remote(site, route_id, url, method, **kwargs)
     path = unquote(urlsplit(urljoin(page_path, url)).path)
     base = site.config.base_path
@@ -33,11 +35,14 @@ async def fetch(site: Site, state: RequestState, *, route_id: str, page_path: st
     request = httpx.Request(method, site.absolute(path))
     static = _static_file(site, path)
     if static is not None and method in ("GET", "HEAD"):
+        record(static.relative_to(site.root.resolve()).as_posix())
         type_, _ = mimetypes.guess_type(static.name)
         return httpx.Response(200, headers={"content-type": type_ or "application/octet-stream"}, content=static.read_bytes(), request=request)
     from .respond import respond  # respond imports load, which imports this module
 
     rendered = await respond(site, path, method=method)
+    for dep in rendered.deps:
+        record(dep)  # what the endpoint read, this page read too
     if rendered.kind == "endpoint" and method == "GET" and rendered.status == 200:
         state.fetched.append(path)  # written to the build too, as SvelteKit does
     headers = {"content-type": rendered.content_type, **rendered.headers}

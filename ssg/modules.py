@@ -12,6 +12,7 @@ import sys
 import types
 from pathlib import Path
 
+from .context import record
 from .errors import SsgError
 
 METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
@@ -41,6 +42,7 @@ class Modules:
 
     def get(self, rel: str) -> types.ModuleType:
         """Given a path relative to the site root, return the imported module."""
+        record(rel)
         module = self._cache.get(rel)
         if module is None:
             module = self._cache[rel] = self._import(rel)

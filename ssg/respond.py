@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 
 from . import failures
+from .context import tracking
 from .errors import HttpError, Redirect
 from .failures import Failure
 from .fetch import fetch
@@ -40,10 +41,20 @@ class Rendered:
     location: str | None = None  # for redirects, with the base path applied
     failure: Failure | None = None  # set when user code raised (status 500)
     fetched: list[str] = field(default_factory=list)  # own endpoints fetched in-process
+    deps: list[str] = field(default_factory=list)  # every source it read, sorted (see context.py)
 
 
 async def respond(site: Site, path: str, *, method: str = "GET", request: Any = None, props: Any = None) -> Rendered:
     """Given a decoded path without the base path, return what the site answers."""
+    deps: set[str] = set()
+    with tracking(deps):
+        rendered = await _respond(site, path, method, request, props)
+    # Sorted: the record must not depend on the order loads happened to run in.
+    rendered.deps = sorted(deps)
+    return rendered
+
+
+async def _respond(site: Site, path: str, method: str, request: Any, props: Any) -> Rendered:
     try:
         found = site.match(path)
     except Exception as exc:  # a matcher that fails to import or raises

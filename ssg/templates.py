@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import meta
 from markupsafe import Markup
 
+from .context import record
 from .errors import TemplateError
 from .serialize import script_safe
 
@@ -28,6 +30,29 @@ class Templates:
             auto_reload=False,
         )
         self.env.globals.update(url=url, asset=asset)
+        self._sources: dict[str, frozenset[str]] = {}
+
+    def sources(self, name: str) -> frozenset[str]:
+        """Given a template name, return the files it is made of: itself and every template it
+        includes, extends or imports (by literal name), transitively. Computed once per name."""
+        found = self._sources.get(name)
+        if found is not None:
+            return found
+        files: set[str] = set()
+        todo, seen = [name], set()
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            try:
+                source, filename, _ = self.env.loader.get_source(self.env, current)
+                files.add(_rel(self.root, filename) or current)
+                todo.extend(n for n in meta.find_referenced_templates(self.env.parse(source)) if n)
+            except (jinja2.TemplateNotFound, jinja2.TemplateSyntaxError):
+                continue  # render() reports these with file and line
+        found = self._sources[name] = frozenset(files)
+        return found
 
     def render_chain(self, names: list[tuple[str, dict[str, Any]]], page: dict[str, Any], envelope_json: str) -> str:
         """Given (template, data) pairs innermost first, render each and hand it to the next as `slot`."""
@@ -44,6 +69,8 @@ class Templates:
         return str(slot)
 
     def render(self, name: str, context: dict[str, Any]) -> str:
+        for source in self.sources(name):
+            record(source)
         try:
             template = self.env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
@@ -59,7 +86,10 @@ class Templates:
             raise TemplateError(f"undefined: {exc.message}", file=file or name, line=line) from exc
 
     def forget(self) -> None:
-        self.env.cache.clear() if self.env.cache is not None else None
+        """Drop compiled templates (a source changed)."""
+        if self.env.cache is not None:
+            self.env.cache.clear()
+        self._sources.clear()
 
 
 def template_frame(exc: BaseException, root: Path) -> tuple[str | None, int | None]:

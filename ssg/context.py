@@ -1,0 +1,54 @@
+"""The active site and the dependency tracker: what each rendered path read.
+
+Every source read through ssg (route modules, templates, content files, fetched URLs)
+calls `record()`; `respond()` collects the records of one path into `Rendered.deps`.
+Lektor and Eleventy do the same: "is this output current?" = its recorded sources
+are unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+from .errors import SsgError
+
+if TYPE_CHECKING:
+    from .site import Site
+
+_site: ContextVar[Site | None] = ContextVar("ssg_site", default=None)
+_deps: ContextVar[set[str] | None] = ContextVar("ssg_deps", default=None)
+_process_site: Site | None = None  # for threads that did not inherit the context
+
+
+def activate(site: Site) -> None:
+    """Make `site` the one that `ssg.content` and friends read from."""
+    global _process_site
+    _process_site = site
+    _site.set(site)
+
+
+def active_site() -> Site:
+    site = _site.get() or _process_site
+    if site is None:
+        raise SsgError("no site is active: ssg.content is read from loads, entries() and endpoints during ssg build or ssg serve")
+    return site
+
+
+def record(source: str) -> None:
+    """Note that the path being rendered read `source` (a site-relative file, or a URL)."""
+    deps = _deps.get()
+    if deps is not None:
+        deps.add(source)
+
+
+@contextmanager
+def tracking(deps: set[str]) -> Iterator[set[str]]:
+    """Collect every `record()` made inside the block (and tasks it starts) into `deps`."""
+    token = _deps.set(deps)
+    try:
+        yield deps
+    finally:
+        _deps.reset(token)
