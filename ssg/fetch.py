@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .site import Site
 
 
-async def fetch(site: Site, state: RequestState, *, route_id: str, page_path: str, url: str, method: str = "GET", **kwargs: Any) -> httpx.Response:
+async def fetch(site: Site, state: RequestState, url: str, *, route_id: str, page_path: str, method: str = "GET", **kwargs: Any) -> httpx.Response:
     """Given a URL as a load wrote it, return an httpx.Response.
 
     A relative URL ("/api/posts.json", "../data.json") is answered in-process: a file from

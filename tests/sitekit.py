@@ -1,0 +1,45 @@
+"""Write a small site from a dict of files and render paths from it in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import textwrap
+from pathlib import Path
+
+from ssg import config, context
+from ssg.respond import Rendered, respond
+from ssg.site import Site
+
+LAYOUT = "<main>{{ slot }}</main>"
+
+
+def write_site(root: Path, files: dict[str, str]) -> Path:
+    """Given {relative path: text}, write the files (dedented) under root and return root."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), "utf-8")
+    return root
+
+
+def open_site(root: Path, **overrides) -> Site:
+    # Each test site has its own lib/ modules; drop any of another test's from the cache.
+    for name in [n for n, m in sys.modules.items() if (getattr(m, "__file__", "") or "").startswith(str(root.parent))]:
+        del sys.modules[name]
+    cfg = config.load(root)
+    if overrides:
+        cfg = cfg.replace(**overrides)
+    site = Site(cfg)
+    context.activate(site)
+    return site
+
+
+def render(site: Site, path: str, **kwargs) -> Rendered:
+    async def go() -> Rendered:
+        try:
+            return await respond(site, path, **kwargs)
+        finally:
+            await site.aclose()
+
+    return asyncio.run(go())

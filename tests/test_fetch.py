@@ -1,0 +1,133 @@
+"""SPEC §2 event.fetch: in-process endpoints and static files, httpx for absolute URLs."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from conftest import run_ssg
+from sitekit import open_site, render, write_site
+
+
+class _Api(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so a shared client reuses its connection
+    hits: dict[str, int] = {}
+    ports: set[int] = set()
+
+    def do_GET(self):
+        _Api.hits[self.path] = _Api.hits.get(self.path, 0) + 1
+        _Api.ports.add(self.client_address[1])
+        if self.path == "/slow":
+            time.sleep(1.0)
+        if self.path == "/flaky" and _Api.hits[self.path] == 1:
+            return self._send(503, b"try again")
+        if self.path == "/missing":
+            return self._send(404, b"nope")
+        self._send(200, json.dumps({"path": self.path}).encode(), "application/json")
+
+    def _send(self, status, body, ctype="text/plain"):
+        self.send_response(status)
+        self.send_header("content-type", ctype)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def api():
+    _Api.hits, _Api.ports = {}, set()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Api)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _site(tmp_path, page_py, toml=""):
+    return open_site(write_site(tmp_path / "s", {
+        "ssg.toml": toml,
+        "routes/+layout.html": "{{ slot }}",
+        "routes/+page.py": page_py,
+        "routes/+page.html": "{{ data | tojson }}",
+        "routes/api/items.json/+server.py": """
+            from ssg import json
+
+            def GET(event):
+                return json({"items": [1, 2], "url": event.url})
+        """,
+        "static/data/info.txt": "static text\n",
+    }))
+
+
+def test_relative_fetch_calls_own_endpoint_and_reads_static(tmp_path):
+    site = _site(tmp_path, """
+        async def load(event):
+            items = await event.fetch("/api/items.json")
+            info = await event.fetch("data/info.txt")
+            return {"items": items.json()["items"], "status": items.status_code, "info": info.text,
+                    "type": info.headers["content-type"]}
+    """, toml='origin = "https://unreachable.invalid"\n')
+    r = render(site, "/")
+    assert r.status == 200, r.failure
+    assert r.envelope["data"] == {"items": [1, 2], "status": 200, "info": "static text\n", "type": "text/plain"}
+    assert r.fetched == ["/api/items.json"]
+    assert {"routes/api/items.json/+server.py", "static/data/info.txt"} <= set(r.deps)
+
+
+def test_fetched_endpoint_is_written_to_the_build(tmp_path):
+    root = write_site(tmp_path / "s", {
+        "ssg.toml": '[prerender]\nentries = ["/"]\n',
+        "routes/+page.py": "async def load(event):\n    return {'n': (await event.fetch('/api/items.json')).json()['n']}\n",
+        "routes/+page.html": "{{ data.n }}",
+        "routes/api/items.json/+server.py": "from ssg import json\n\ndef GET(event):\n    return json({'n': 3})\n",
+    })
+    result = run_ssg("build", "-C", str(root))
+    assert result.returncode == 0, result.stderr
+    assert json.loads((root / "build/api/items.json").read_text()) == {"n": 3}
+
+
+def test_absolute_fetch_uses_one_shared_client_with_retries(tmp_path, api):
+    site = _site(tmp_path, f"""
+        async def load(event):
+            a = await event.fetch("{api}/a")
+            b = await event.fetch("{api}/b")
+            flaky = await event.fetch("{api}/flaky")
+            return {{"a": a.json(), "b": b.json(), "flaky": flaky.status_code}}
+    """)
+    r = render(site, "/")
+    assert r.status == 200, r.failure
+    assert r.envelope["data"] == {"a": {"path": "/a"}, "b": {"path": "/b"}, "flaky": 200}
+    assert _Api.hits["/flaky"] == 2, "a 503 is retried"
+    # One client, keep-alive: every request went over the same connection.
+    assert len(_Api.ports) == 1
+    assert f"{api}/a" in r.deps
+
+
+def test_timeout_names_url_and_route(tmp_path, api):
+    site = _site(tmp_path, f"""
+        async def load(event):
+            await event.fetch("{api}/slow")
+    """, toml="[fetch]\ntimeout = 0.2\nretries = 0\n")
+    r = render(site, "/")
+    assert r.status == 500
+    assert f"GET {api}/slow failed after 1 attempt(s): ReadTimeout" in r.failure.message
+    assert "(fetched by route /)" in r.failure.message
+
+
+def test_error_status_names_url_and_status(tmp_path, api):
+    site = _site(tmp_path, f"""
+        async def load(event):
+            response = await event.fetch("{api}/missing")
+            response.raise_for_status()
+    """)
+    r = render(site, "/")
+    assert r.status == 500
+    assert "404 Not Found" in r.failure.message and f"{api}/missing" in r.failure.message
+    assert r.failure.file == "routes/+page.py" and r.failure.line == 3
