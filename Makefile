@@ -3,13 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+JS := tests/js
+JS_STAMP := $(JS)/node_modules/.installed
 
 .PHONY: build test install clean
 
 build: $(STAMP)
 	$(BIN)/ssg build
 
-test: $(STAMP)
+test: $(STAMP) $(JS_STAMP) /usr/bin/chromium
 	$(BIN)/python -m pytest -q
 
 install: $(STAMP)
@@ -22,5 +24,14 @@ $(STAMP): $(VENV)/bin/python pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# Browser tests drive Debian's Chromium through Playwright (no browser download).
+/usr/bin/chromium:
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+
+# Browser-side packages the tests serve to Chromium (@tanstack/query-core).
+$(JS_STAMP): $(JS)/package.json
+	cd $(JS) && npm install --no-audit --no-fund --loglevel=error
+	touch $(JS_STAMP)
+
 clean:
-	rm -rf $(VENV) build .pytest_cache
+	rm -rf $(VENV) build .pytest_cache $(JS)/node_modules

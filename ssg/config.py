@@ -53,6 +53,8 @@ class Config:
     """"always": /about is written about/index.html; "never": about.html."""
     out: str = "build"
     """The output folder, relative to the site root."""
+    preload: str = "marked"
+    """Client runtime: "marked" preloads data for links with data-ssg-preload; "all" for every same-site link."""
     drafts: bool = False
     """Include content marked `draft: true` (`ssg build --drafts`)."""
     prerender: Prerender = field(default_factory=Prerender)
@@ -162,6 +164,8 @@ def _check(config: Config) -> list[str]:
             problems.append(f'origin must look like "https://example.com" (no path), not {config.origin!r}')
     if config.base_path and (not config.base_path.startswith("/") or config.base_path.endswith("/")):
         problems.append(f'base_path must start with "/" and not end with one, e.g. "/docs", not {config.base_path!r}')
+    if config.preload not in ("marked", "all"):
+        problems.append(f'preload must be "marked" or "all", not {config.preload!r}')
     if config.trailing_slash not in TRAILING_SLASH:
         problems.append(f"trailing_slash must be one of {', '.join(TRAILING_SLASH)}, not {config.trailing_slash!r}")
     for name in ("on_http_error", "on_missing_id", "on_unseen_routes"):

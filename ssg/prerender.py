@@ -18,9 +18,10 @@ from .output import Writer
 from .problems import Problem
 from .respond import Rendered, error_page, respond
 from .site import Site
+from .templates import CLIENT_DEP, CLIENT_FILE, CLIENT_SOURCE
 
 # Files the build writes itself; links to them are not routes.
-GENERATED = frozenset({"/404.html", "/sitemap.xml", "/_headers", "/_redirects"})
+GENERATED = frozenset({"/404.html", "/sitemap.xml", "/_headers", "/_redirects", "/" + CLIENT_FILE})
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Prerender:
         self.redirects: dict[str, tuple[str, int]] = {}  # URL -> (location, status)
         self.sitemap: list[str] = []
         self.done = 0
+        self.needs_client = False  # a template called client_script()
 
     # -- 1. seed -------------------------------------------------------------------------------
 
@@ -154,6 +156,8 @@ class Prerender:
     def handle(self, r: Rendered) -> None:
         if r.route is not None:
             self.rendered_routes.add(r.route.id)
+        if CLIENT_DEP in r.deps:
+            self.needs_client = True
         for fetched in r.fetched:
             self.enqueue(fetched, key(r.path), None)
         if r.kind == "page":
@@ -327,6 +331,8 @@ async def write_extras(site: Site, writer: Writer, pre: Prerender) -> None:
             for url, h in sorted(pre.headers.items())
         )
         writer.write("_headers", blocks.encode())
+    if pre.needs_client:
+        writer.write(CLIENT_FILE, CLIENT_SOURCE.read_bytes())
     pre.result.static_files = len(writer.copy_tree(config.static_dir))
 
 

@@ -23,7 +23,7 @@ class Site:
         self.root = config.root
         self.manifest: Manifest = manifest_mod.scan(self.root)
         self.modules = Modules(self.root)
-        self.templates = Templates(self.root, url=self.url, asset=self.asset)
+        self.templates = Templates(self.root, url=self.url, asset=self.asset, preload=config.preload)
         self.generated_at = (now or build_time()).isoformat().replace("+00:00", "Z")
         self._client = None
 

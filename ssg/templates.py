@@ -15,10 +15,15 @@ from .errors import TemplateError
 from .serialize import script_safe
 
 
+CLIENT_FILE = "_ssg/client.js"  # where the client runtime is written, below the base path
+CLIENT_DEP = "ssg:client.js"  # recorded by client_script(): this page needs the runtime
+CLIENT_SOURCE = Path(__file__).with_name("client.js")
+
+
 class Templates:
     """Given the site root and link helpers, compile each template once and render chains."""
 
-    def __init__(self, root: Path, *, url: Callable[[str], str], asset: Callable[[str], str]) -> None:
+    def __init__(self, root: Path, *, url: Callable[[str], str], asset: Callable[[str], str], preload: str = "marked") -> None:
         self.root = root
         # Includes are looked up in templates/ first, then from the site root
         # ({% include "templates/nav.html" %} and {% include "nav.html" %} both work).
@@ -29,7 +34,15 @@ class Templates:
             keep_trailing_newline=True,
             auto_reload=False,
         )
-        self.env.globals.update(url=url, asset=asset)
+        client_tag = Markup('<script src="{}" defer{}></script>').format(
+            asset(CLIENT_FILE), Markup(' data-preload="all"') if preload == "all" else ""
+        )
+
+        def client_script() -> Markup:
+            record(CLIENT_DEP)  # tells the build to write the runtime
+            return client_tag
+
+        self.env.globals.update(url=url, asset=asset, client_script=client_script)
         self._sources: dict[str, frozenset[str]] = {}
 
     def sources(self, name: str) -> frozenset[str]:
