@@ -75,6 +75,17 @@ class Manifest:
         return next((r for r in self.routes if r.id == route_id), None)
 
 
+def _bad_segment(segments: list[str]) -> tuple[int, RouteIdError] | None:
+    """Given the folder names below routes/, return the index and error of the first bad one."""
+    for index, seg in enumerate(segments):
+        if not route_ids.is_group(seg):
+            try:
+                route_ids.parse_segment(seg)
+            except RouteIdError as exc:
+                return index, exc
+    return None
+
+
 def scan(root: Path) -> Manifest:
     """Given a site folder, return its Manifest, or raise ManifestError listing every problem."""
     routes_dir = root / "routes"
@@ -110,12 +121,11 @@ def scan(root: Path) -> Manifest:
     routes: list[Route] = []
     for rel, names in sorted(folders.items()):
         segments = rel.split("/")[1:]
-        try:
-            for seg in segments:
-                if not route_ids.is_group(seg):
-                    route_ids.parse_segment(seg)
-        except RouteIdError as exc:
-            problems.append(f"{rel}: {exc}")
+        bad = _bad_segment(segments)
+        if bad is not None:
+            index, exc = bad
+            if index == len(segments) - 1:
+                problems.append(f"{rel}: {exc}")  # reported once, by the folder itself, not by those inside
             continue
         if not names & {"+page.html", "+page.py", "+server.py"}:
             continue
@@ -150,12 +160,15 @@ def scan(root: Path) -> Manifest:
     for route in routes:
         other = by_shape.setdefault(route.rid.shape, route)
         if other is not route:
-            problems.append(f"{other.dir} and {route.dir} both serve {route.rid.shape}; remove or rename one")
+            problems.append(
+                f"{other.dir} and {route.dir} conflict: both match the same paths ({other.id} and {route.id});"
+                " remove or rename one"
+            )
 
     if problems:
         raise ManifestError(problems)
-    # Most specific first (SvelteKit's order); the id breaks ties so the order is total.
-    routes.sort(key=lambda r: (r.rid.rank, r.id))
+    # Most specific first, in SvelteKit's order; the rank breaks ties by id, so the order is total.
+    routes.sort(key=lambda r: r.rid.rank)
     root_names = folders.get("routes", set())
     return Manifest(
         routes=tuple(routes),
