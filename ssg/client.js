@@ -16,6 +16,7 @@
   "use strict";
   var cache = new Map(); // URL of a data file or endpoint -> Promise of its JSON
   var envelopes = new Map(); // same URL -> the resolved JSON, for invalidate()
+  var stale = new Set(); // invalidated URLs: the next request must revalidate with the server
   var current = null;
   var script = document.currentScript;
 
@@ -46,7 +47,10 @@
   function get(url) {
     var hit = cache.get(url);
     if (hit) return hit;
-    var promise = fetch(url, { credentials: "same-origin" }).then(function (response) {
+    // After invalidate(), skip the browser's HTTP cache too: it may hold the old file.
+    var mode = stale.has(url) ? "no-cache" : "default";
+    stale.delete(url);
+    var promise = fetch(url, { credentials: "same-origin", cache: mode }).then(function (response) {
       if (!response.ok) throw new Error("ssg: " + response.status + " for " + url);
       return response.json();
     }).then(function (json) {
@@ -75,6 +79,7 @@
       if (json && Array.isArray(json.depends) && json.depends.indexOf(key) !== -1) {
         envelopes.delete(url);
         cache.delete(url);
+        stale.add(url);
         dropped += 1;
       }
     });
