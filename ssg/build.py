@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from . import context
 from .config import Config
-from .errors import SsgError
+from .errors import ManifestError, SsgError, UsageError
 from .output import Writer
 from .prerender import Prerender, Result, write_extras
 from .problems import Problem
@@ -31,11 +31,18 @@ def build(config: Config, *, progress: Callable[[int, int], None] | None = None,
     """Given a validated config, build the site into config.out_dir and return a Summary.
 
     The output folder is replaced only when the build has no errors; otherwise it is left
-    exactly as it was. Raises ManifestError before any user code runs if routes/ is bad.
+    exactly as it was. A bad routes/ tree fails the build before any user code runs, with
+    every problem of the tree in the Summary. Raises UsageError for an output folder that
+    would replace the site's own files.
     """
     started = time.perf_counter()
+    check_out(config)
     # 1. Read the routes tree and check it: problems stop the build before user code runs.
-    site = Site(config)
+    try:
+        site = Site(config)
+    except ManifestError as exc:
+        result = Result(problems=[Problem("manifest", text, file=_file_of(text)) for text in exc.problems])
+        return Summary(result, time.perf_counter() - started, str(config.out_dir))
     context.activate(site)
     # 2. Write into a staging folder beside the output.
     writer = Writer(config.out_dir)
@@ -53,6 +60,30 @@ def build(config: Config, *, progress: Callable[[int, int], None] | None = None,
         writer.abort()  # Ctrl-C or a bug: leave the previous output as it was
         raise
     return Summary(result, time.perf_counter() - started, str(config.out_dir))
+
+
+# Folders ssg reads the site from; the output must not replace or sit inside one of them.
+SOURCE_DIRS = ("routes", "static", "content", "params", "templates")
+
+
+def check_out(config: Config) -> None:
+    """Refuse an output folder whose swap would replace the site's own files.
+
+    The build swaps the whole output folder, so `--out .` would delete routes/ and the config.
+    """
+    out, root = config.out_dir, config.root.resolve()
+    hint = 'Choose a folder of its own, e.g. --out build.'
+    if root.is_relative_to(out):
+        raise UsageError(f"the output folder {out} holds the site itself; the build replaces the whole output folder", hint=hint)
+    for name in SOURCE_DIRS:
+        if out.is_relative_to(root / name):
+            raise UsageError(f"the output folder {out} is inside the site's {name}/ folder, which the build reads", hint=hint)
+
+
+def _file_of(problem: str) -> str | None:
+    """The site file a manifest problem starts with: "routes/a/+page.py has no ..." -> routes/a/+page.py."""
+    head = problem.split(" ", 1)[0].rstrip(":")
+    return head if head.startswith(("routes/", "params/")) else None
 
 
 async def _run(site: Site, writer: Writer, pre: Prerender) -> Result:

@@ -87,8 +87,10 @@ def _build(args: argparse.Namespace) -> int:
         overrides["prerender"] = {"crawl": False}
     config = _load_config(args, **{k: v for k, v in overrides.items() if v is not None})
     progress = Progress()
-    summary = build(config, progress=progress, concurrency=args.jobs or 8)
-    progress.clear()
+    try:
+        summary = build(config, progress=progress, concurrency=args.jobs or 8)
+    finally:
+        progress.clear()  # also on Ctrl-C, so the next message starts on a clean line
     for problem in summary.result.warnings + summary.result.errors:
         print(problem_text(problem), file=sys.stderr)
         if os.environ.get("GITHUB_ACTIONS") == "true":

@@ -110,10 +110,10 @@ def from_mapping(root: Path, raw: dict[str, Any], *, file: str) -> Config:
     fetch = _pick(Fetch, raw.get("fetch", {}), "fetch.", problems)
     if "entries" in prerender:
         prerender["entries"] = tuple(prerender["entries"])
-    if problems:
-        raise ConfigError(file, problems)
+    # Keys with the wrong type were left out (defaults stand in), so their values can
+    # still be checked together with the rest: every problem is reported at once.
     config = Config(root=root, file=file, prerender=Prerender(**prerender), fetch=Fetch(**fetch), **top)
-    problems = _check(config)
+    problems += _check(config)
     if problems:
         raise ConfigError(file, problems)
     return config

@@ -39,6 +39,25 @@ def endpoint_file(path: str) -> str:
     return bare if bare and not path.endswith("/") else f"{bare}/index.html".lstrip("/")
 
 
+def unsafe_reason(path: str) -> str | None:
+    """Given a decoded URL path, say why it cannot become a file inside the output, or None.
+
+    >>> unsafe_reason("/blog/a"), unsafe_reason("/files/../x"), unsafe_reason("/a//b")
+    (None, "has a '..' segment", 'has an empty segment')
+    """
+    if "\x00" in path:
+        return "contains NUL"
+    if "\\" in path:
+        return "contains a backslash"
+    segments = path.strip("/").split("/")
+    if path.strip("/") and "" in segments:
+        return "has an empty segment"
+    for segment in (".", ".."):
+        if segment in segments:
+            return f"has a {segment!r} segment"
+    return None
+
+
 def check_relative(rel: str) -> None:
     """Refuse a file name that could land outside the output folder."""
     parts = PurePosixPath(rel).parts
@@ -63,9 +82,11 @@ class Writer:
 
     def start(self) -> None:
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        # A killed earlier build may have left its staging or old folder behind.
+        # A killed earlier build may have left its staging or old folder behind; a build
+        # still running beside this one keeps its own.
         for stale in sorted(self.out.parent.glob(f".{self.out.name}.staging-*")) + sorted(self.out.parent.glob(f".{self.out.name}.old-*")):
-            shutil.rmtree(stale, ignore_errors=True)
+            if stale == self.staging or not _running(stale.name.rsplit("-", 1)[-1]):
+                shutil.rmtree(stale, ignore_errors=True)
         self.staging.mkdir()
 
     def write(self, rel: str, body: bytes) -> None:
@@ -76,11 +97,22 @@ class Writer:
             raise UnsafePath(f"refusing to write {rel!r}: it resolves outside the output folder")
         if rel in self.written:
             raise UnsafePath(f"{rel} would be written twice; two paths map to the same file")
-        if target.is_dir():
-            raise UnsafePath(f"{rel} would be written as a file where a folder already is")
+        self._check_room(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
         self.written[rel] = len(body)
+
+    def _check_room(self, rel: str, what: str | None = None) -> None:
+        """Refuse a file where the build wrote a folder, or below a file it wrote
+        (an endpoint /feed and a page /feed/x): report it instead of crashing."""
+        what = what or rel
+        if (self.staging / rel).is_dir():
+            raise UnsafePath(f"{what} would be written as a file where the build already wrote a folder; rename one of the routes")
+        parts = rel.split("/")
+        for i in range(1, len(parts)):
+            parent = "/".join(parts[:i])
+            if parent in self.written:
+                raise UnsafePath(f"{what} would be written inside {parent}, which the build already wrote as a file; rename one of the routes")
 
     def exists(self, rel: str) -> bool:
         return rel in self.written
@@ -98,6 +130,7 @@ class Writer:
                 check_relative(rel)
                 if rel in self.written:
                     raise UnsafePath(f"static/{rel} collides with {rel} that the build wrote; rename one of them")
+                self._check_room(rel, f"static/{rel}")
                 target = self.staging / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, target)
@@ -120,6 +153,19 @@ class Writer:
 
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _running(pid: str) -> bool:
+    """Whether a process id (from a staging folder's name) is a live process."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, but another user's
+    return True
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import reprlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,10 +70,13 @@ class Prerender:
         self.result = Result()
         self.queue: deque[tuple[str, Any]] = deque()
         self.seen: dict[str, str | None] = {}  # key -> the key of the page that first linked it
+        self.seeded_by: dict[str, str] = {}  # key -> what seeded it, e.g. "entries() in routes/x/+page.py"
+        self.urls: dict[str, str] = {}  # page key -> the URL it is linked as (/about -> /about/), for messages
         self.ids: dict[str, frozenset[str]] = {}  # page key -> ids on it
         self.anchors: list[tuple[str, str, str]] = []  # (target key, id, referrer key)
         self.rendered_routes: set[str] = set()
-        self.from_entries: set[str] = set()
+        self.prerendered: dict[str, bool] = {}  # route id -> its `prerender` option, read once
+        self.broken_routes: set[str] = set()  # routes whose module failed to import (reported once)
         self.headers: dict[str, dict[str, str]] = {}  # URL -> headers for _headers
         self.redirects: dict[str, tuple[str, int]] = {}  # URL -> (location, status)
         self.sitemap: list[str] = []
@@ -84,7 +88,7 @@ class Prerender:
     def seed(self) -> None:
         for entry in self.config.prerender.entries:
             if entry != "*":
-                self.enqueue(unquote(entry), None, None)
+                self._seed_path(unquote(entry))
                 continue
             for route in self.site.manifest.routes:
                 if not self._prerendered(route):
@@ -92,15 +96,34 @@ class Prerender:
                 if not route.dynamic:
                     self.enqueue(route.rid.path_for({}), None, None)
                 for item in self._entries(route):
-                    self.from_entries.add(key(item.path))
-                    self.enqueue(item.path, None, item.props)
+                    self.enqueue(item.path, None, item.props, source=f"entries() in {route.module or route.server}")
+
+    def _seed_path(self, path: str) -> None:
+        """Queue a path listed in config prerender.entries, unless its route is not built."""
+        source = "prerender.entries in the config"
+        try:
+            found = self.site.match(path)
+        except Exception:
+            found = None  # a matcher that raises: respond() reports it
+        if found is not None and not self._prerendered(found[0]):
+            if found[0].id not in self.broken_routes:
+                self.result.problems.append(Problem(
+                    "http", f"{path} is not prerendered (prerender = False in {found[0].dir}) (from {source})",
+                    path=path, route=found[0].id,
+                ))
+            return
+        self.enqueue(path, None, None, source=source)
 
     def _prerendered(self, route: Route) -> bool:
-        try:
-            return bool(self.site.option(route, "prerender"))
-        except Exception as exc:
-            self._failed("route", route, None, exc)
-            return False
+        """Whether a route is built; read once per route, so a module that fails to import is reported once."""
+        if route.id not in self.prerendered:
+            try:
+                self.prerendered[route.id] = bool(self.site.option(route, "prerender"))
+            except Exception as exc:
+                self._failed("route", route, None, exc)
+                self.prerendered[route.id] = False
+                self.broken_routes.add(route.id)
+        return self.prerendered[route.id]
 
     def _entries(self, route: Route) -> list[Entry]:
         file = route.module or route.server
@@ -120,18 +143,33 @@ class Prerender:
                     raise EntryError(f"gives {entry.path}, but {other}")
             except EntryError as exc:
                 self.result.problems.append(Problem(
-                    "entries", f"{file}: entries() item {i} {item!r} {exc}; route {route.id}",
+                    "entries", f"{file}: entries() item {i} {reprlib.repr(item)} of route {route.id}: {exc}",
                     route=route.id, file=file, path=None,
                 ))
+                continue
+            except Exception as exc:  # a matcher that raises on this value
+                self._failed("entries", route, None, exc, prefix=f"{file}: entries() item {i} {reprlib.repr(item)}: matching its path failed: ")
                 continue
             out.append(entry)
         return out
 
-    def enqueue(self, path: str, referrer: str | None, props: Any) -> None:
+    def enqueue(self, path: str, referrer: str | None, props: Any, *, source: str | None = None) -> None:
+        """Queue a path once; `referrer` is the key of the page that linked it, `source` what seeded it."""
         k = key(path)
         if k in self.seen:
             return
         self.seen[k] = referrer
+        if source:
+            self.seeded_by[k] = source
+        reason = output.unsafe_reason(path)
+        if reason:
+            # Refused before any load sees the value: it could never be written inside the output.
+            severity = self._policy("on_http_error") if referrer else "error"
+            if severity:
+                self.result.problems.append(Problem(
+                    "http", f"{path!r} cannot be built: it {reason}{self._linked(k)}", severity, path=path, chain=self.chain(k),
+                ))
+            return
         self.queue.append((k, props))
 
     # -- 2. render, write and crawl each path ----------------------------------------------------
@@ -142,7 +180,7 @@ class Prerender:
         while self.queue or running:
             while self.queue and len(running) < self.concurrency:
                 path, props = self.queue.popleft()
-                running.add(asyncio.ensure_future(respond(self.site, path, props=props)))
+                running.add(asyncio.ensure_future(self._respond(path, props)))
             finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             # Handle finished pages in path order so the run does not depend on timing more than it must.
             for task in sorted(finished, key=lambda t: t.result().path):
@@ -153,6 +191,20 @@ class Prerender:
         self.finish()
         return self.result
 
+    async def _respond(self, path: str, props: Any) -> Rendered:
+        """respond(), with anything that escapes it turned into this path's failure: one
+        path's problem must not stop the build (all errors, then fail)."""
+        try:
+            return await respond(self.site, path, props=props)
+        except Exception as exc:
+            try:
+                found = self.site.match(path)
+            except Exception:
+                found = None
+            route, params = found if found else (None, {})
+            failure = from_exception(exc, self.site.root)
+            return Rendered(path, "error", 500, failure.message.encode(), "text/plain; charset=utf-8", route, params, failure=failure)
+
     def handle(self, r: Rendered) -> None:
         if r.route is not None:
             self.rendered_routes.add(r.route.id)
@@ -161,9 +213,9 @@ class Prerender:
         for fetched in r.fetched:
             self.enqueue(fetched, key(r.path), None)
         if r.kind == "page":
-            self._write(r, output.page_file(r.path, self.site.option(r.route, "trailing_slash")), r.body)
-            self._write(r, output.data_file(r.path), self._envelope(r), count=False)
-            self.result.data_files += 1
+            page_file = output.page_file(r.path, self.site.option(r.route, "trailing_slash"))
+            if self._write(r, page_file, r.body) and self._write(r, output.data_file(r.path), self._envelope(r), count=False):
+                self.result.data_files += 1
             url = self.config.base_path + self.site.canonical(r.path, r.route)
             if r.headers:
                 self.headers[url] = r.headers
@@ -193,14 +245,15 @@ class Prerender:
 
         return json.dumps(r.envelope, ensure_ascii=False, indent=None, separators=(",", ":")).encode()
 
-    def _write(self, r: Rendered, rel: str, body: bytes, *, count: bool = True) -> None:
+    def _write(self, r: Rendered, rel: str, body: bytes, *, count: bool = True) -> bool:
         try:
             self.writer.write(rel, body)
         except output.UnsafePath as exc:
             self.result.problems.append(Problem("write", str(exc), path=r.path, route=r.route.id if r.route else None, params=r.params, chain=self.chain(key(r.path))))
-            return
+            return False
         if count:
             self.result.written.append(Written(r.path, r.kind, r.status, r.route.id if r.route else None, rel))
+        return True
 
     def _error(self, r: Rendered) -> None:
         k = key(r.path)
@@ -213,16 +266,17 @@ class Prerender:
                 file=f.file, line=f.line, chain=chain, frames=f.frames,
             ))
             return
-        linked = f" (linked from {chain[0]})" if chain else ""
-        severity = "error" if k in self.from_entries or not chain else self._policy("on_http_error")
+        # A seeded path (entries(), the config) must build; a crawled link is judged by policy.
+        severity = "error" if self.seen.get(k) is None else self._policy("on_http_error")
         if severity:
-            message = f"{r.status} {r.path}{linked}"
+            message = f"{r.status} {r.path}{self._linked(k)}"
             self.result.problems.append(Problem("http", message, severity, path=r.path, route=route, params=r.params, chain=chain))
 
     def _crawl(self, r: Rendered) -> None:
         found = crawl.find(r.body.decode("utf-8", "replace"))
         here = key(r.path)
         self.ids[here] = found.ids
+        self.urls[here] = self.site.canonical(r.path, r.route)
         if not self.config.prerender.crawl:
             return
         base_url = self.site.absolute(self.site.canonical(r.path, r.route))
@@ -238,15 +292,24 @@ class Prerender:
                     self._report_link(f"{path} is outside the base path {base}", here)
                     continue
                 path = path[len(base):] or "/"
+            if output.unsafe_reason(path):
+                self.enqueue(path, here, None)  # reports it; never reaches a load or the writer
+                continue
             if path in GENERATED or self._is_static(path):
                 continue
             if target.fragment:
                 self.anchors.append((key(path), unquote(target.fragment), here))
             if key(path) in self.seen:
                 continue
-            found_route = self.site.match(path)
+            try:
+                found_route = self.site.match(path)
+            except Exception:
+                found_route = None  # a matcher that raises: respond() reports it with its traceback
             if found_route is not None and not self._prerendered(found_route[0]):
-                self._report_link(f"{path} is not prerendered (prerender = False in {found_route[0].dir})", here, key(path))
+                if found_route[0].id in self.broken_routes:
+                    self.seen[key(path)] = here  # its import error is already reported
+                else:
+                    self._report_link(f"{path} is not prerendered (prerender = False in {found_route[0].dir})", here, key(path))
                 continue
             self.enqueue(path, here, None)
 
@@ -258,7 +321,9 @@ class Prerender:
     def _report_link(self, message: str, referrer: str, target: str | None = None) -> None:
         severity = self._policy("on_http_error")
         if severity:
-            self.result.problems.append(Problem("http", f"{message} (linked from {referrer})", severity, path=target, chain=(referrer,)))
+            self.result.problems.append(Problem(
+                "http", f"{message} (linked from {self.url_of(referrer)})", severity, path=target, chain=(self.url_of(referrer),),
+            ))
         if target is not None:
             self.seen.setdefault(target, referrer)
 
@@ -266,14 +331,29 @@ class Prerender:
         """Given a policy name, return the severity to report with ("error", "warning") or None."""
         return {"fail": "error", "warn": "warning", "ignore": None}[getattr(self.config.prerender, name)]
 
+    def url_of(self, k: str) -> str:
+        """Given a page's queue key, return it as it is linked (/blog -> /blog/), for messages."""
+        return self.urls.get(k, k)
+
     def chain(self, k: str) -> tuple[str, ...]:
-        """The pages that led to a path, nearest first (bounded, for messages)."""
+        """What led to a path, nearest first (bounded, for messages): the pages that linked
+        to it, then what seeded the first of them, e.g. ("/blog/", "entries() in routes/...")."""
         out: list[str] = []
-        referrer = self.seen.get(k)
+        node, referrer = k, self.seen.get(k)
         while referrer is not None and len(out) < 8 and referrer not in out:
             out.append(referrer)
-            referrer = self.seen.get(referrer)
-        return tuple(out)
+            node, referrer = referrer, self.seen.get(referrer)
+        labels = [self.url_of(r) for r in out]
+        if node in self.seeded_by and referrer is None:
+            labels.append(self.seeded_by[node])
+        return tuple(labels)
+
+    def _linked(self, k: str) -> str:
+        """" (linked from /blog/)" for a crawled path, " (from entries() in …)" for a seeded one."""
+        referrer = self.seen.get(k)
+        if referrer is not None:
+            return f" (linked from {self.url_of(referrer)})"
+        return f" (from {self.seeded_by[k]})" if k in self.seeded_by else ""
 
     def _failed(self, kind: str, route: Route, path: str | None, exc: BaseException, prefix: str = "") -> None:
         f = from_exception(exc, self.site.root)
@@ -288,19 +368,21 @@ class Prerender:
                 ids = self.ids.get(target)
                 if ids is not None and anchor not in ids and anchor != "top":
                     self.result.problems.append(Problem(
-                        "missing_id", f"#{anchor} is not an id on {target} (linked from {referrer})", severity,
-                        path=target, chain=(referrer,),
+                        "missing_id", f"#{anchor} is not an id on {self.url_of(target)} (linked from {self.url_of(referrer)})",
+                        severity, path=target, chain=(self.url_of(referrer),),
                     ))
         severity = self._policy("on_unseen_routes")
         if severity:
             for route in self.site.manifest.routes:
                 if route.dynamic and route.id not in self.rendered_routes and self._prerendered(route):
                     example = {p.name: "hello" for p in route.rid.params if not p.optional}
+                    # entries() lives in +page.py (or +server.py); name that file even when it does not exist yet.
+                    module = route.module or route.server or f"{route.dir}/+page.py"
                     self.result.problems.append(Problem(
                         "unseen_route",
-                        f"{route.module or route.server}: dynamic route {route.id} has no entries() and was not reached "
-                        f"by the crawl. Return e.g. [{example!r}] from entries(), link to it, or set prerender = False.",
-                        severity, route=route.id, file=route.module or route.server,
+                        f"{module}: dynamic route {route.id} has no entries() and was not reached by the crawl. "
+                        f"Return e.g. [{example!r}] from entries() in {module}, link to it, or set prerender = False.",
+                        severity, route=route.id, file=route.module or route.server or route.template,
                     ))
         # Problems sorted so the report reads the same on every run.
         self.result.problems.sort(key=lambda p: (p.severity, p.kind, p.path or "", p.message))

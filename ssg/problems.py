@@ -11,7 +11,7 @@ from .failures import Frame
 class Problem:
     """One thing wrong with the build, with everything a user needs to find it."""
 
-    kind: str  # "load", "render", "http", "missing_id", "unseen_route", "entries", "write", "route"
+    kind: str  # "manifest", "load", "render", "http", "missing_id", "unseen_route", "entries", "write", "route"
     message: str
     severity: str = "error"  # "error" or "warning"
     path: str | None = None

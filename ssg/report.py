@@ -16,7 +16,7 @@ def problem_text(p: Problem) -> str:
     """Given a problem, return its multi-line message as a terminal shows it."""
     label = "error" if p.severity == "error" else "warning"
     lines = [f"{label}: {p.message}"]
-    if p.route:
+    if p.route and (p.params or f"route {p.route}" not in p.message):
         params = f" {json.dumps(p.params, ensure_ascii=False)}" if p.params else ""
         lines.append(f"  route {p.route}{params}")
     if p.file and p.file not in p.message:

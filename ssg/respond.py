@@ -82,8 +82,8 @@ def _event_factory(site: Site, path: str, route: Route, params: dict[str, str], 
 
 async def _page(site: Site, path: str, route: Route, params: dict[str, str], request: Any, props: Any) -> Rendered:
     state = RequestState()
-    make_event, url = _event_factory(site, path, route, params, state, request, props)
     try:
+        make_event, url = _event_factory(site, path, route, params, state, request, props)
         files = [layout.module for layout in route.layouts] + [route.module]
         loads = [(f, getattr(site.modules.get(f), "load", None) if f else None) for f in files]
         own = await run_chain(route, loads, make_event)
@@ -121,8 +121,8 @@ async def _page(site: Site, path: str, route: Route, params: dict[str, str], req
 
 async def _endpoint(site: Site, path: str, route: Route, params: dict[str, str], method: str, request: Any, props: Any) -> Rendered:
     state = RequestState()
-    make_event, _ = _event_factory(site, path, route, params, state, request, props)
     try:
+        make_event, _ = _event_factory(site, path, route, params, state, request, props)
         module = site.modules.get(route.server)
         handler = getattr(module, method, None) or (getattr(module, "GET", None) if method == "HEAD" else None)
         if handler is None:

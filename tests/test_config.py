@@ -33,7 +33,8 @@ def test_every_problem_is_reported_at_once(tmp_path):
     assert "unknown key orgin (did you mean origin?)" in problems
     assert "prerender.entries must be a list of strings, not 'nope'" in problems
     assert "fetch.timeout must be a number, not 'slow'" in problems
-    assert len(problems) == 3  # type errors first; values are checked once types are right
+    assert "base_path must start with \"/\" and not end with one, e.g. \"/docs\", not 'docs/'" in problems
+    assert len(problems) == 6  # types and values, all at once
 
 
 def test_bad_values_are_reported_together(tmp_path):

@@ -248,3 +248,17 @@ def test_props_from_entries_reach_load(tmp_path):
     assert result.returncode == 0, result.stderr
     data = json.loads((root / "build/p/b/__data.json").read_text())
     assert data["data"] == {"title": "Beta", "reads": 1}
+
+
+def test_route_module_that_fails_to_import_is_a_500_not_a_crash(tmp_path):
+    site = open_site(write_site(tmp_path / "s", {
+        **LAYOUT,
+        "routes/a/+page.py": "import missing_module_for_ssg_test\n",
+        "routes/a/+page.html": "a",
+        "routes/b.json/+server.py": "import missing_module_for_ssg_test\n",
+    }))
+    for path, file in (("/a", "routes/a/+page.py"), ("/b.json", "routes/b.json/+server.py")):
+        r = render(site, path)
+        assert r.status == 500
+        assert r.failure.file == file
+        assert "No module named 'missing_module_for_ssg_test'" in r.failure.message

@@ -1,0 +1,5 @@
+from lib.posts import POSTS
+
+
+def load(event):
+    return {"title": "Blog", "slugs": sorted(POSTS)}

@@ -1,0 +1,2 @@
+def entries():
+    return [{"rest": "a/b"}]  # a rest param may span segments

@@ -1,0 +1,5 @@
+from ssg import redirect
+
+
+def load(event):
+    redirect(301, "/tags/python/")

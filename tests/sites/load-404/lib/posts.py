@@ -1,0 +1,1 @@
+POSTS = {"hello": "Hello"}

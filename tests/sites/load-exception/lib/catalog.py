@@ -1,0 +1,2 @@
+SLUGS = ["a", "b", "c"]  # listed, but only "c" has a post
+POSTS = {"c": {"title": "C"}}

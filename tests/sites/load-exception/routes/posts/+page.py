@@ -1,0 +1,5 @@
+from lib.catalog import SLUGS
+
+
+def load(event):
+    return {"slugs": SLUGS}

@@ -1,0 +1,1 @@
+prerender = False  # served by ssg serve only

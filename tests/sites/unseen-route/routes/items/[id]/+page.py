@@ -1,0 +1,2 @@
+def load(event):
+    return {"id": event.params["id"]}
