@@ -1,43 +1,23 @@
-"""The demo blog's posts (until the content layer reads them from content/)."""
+"""The demo blog: its posts are content/blog/*.md, read through ssg.content."""
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
+from ssg.content import Collection, Page, collection, paginate
+
+PER_PAGE = 5
+FEED_TITLE = "ssg demo blog"
 
 
-@dataclass(frozen=True)
-class Post:
-    slug: str
-    title: str
-    date: datetime.date
-    tags: tuple[str, ...]
-    summary: str
-    html: str
+def posts() -> Collection:
+    """Every published post, newest first (drafts too with `ssg build --drafts`)."""
+    return collection("blog")
 
 
-POSTS = (
-    Post("hello-world", "Hello, world", datetime.date(2026, 1, 5), ("news",),
-         "The first post of the demo blog.",
-         "<p>The first post of the demo blog, written to show how ssg builds a page per post.</p>"),
-    Post("routes-are-folders", "Routes are folders", datetime.date(2026, 2, 14), ("routing", "guide"),
-         "How a routes/ tree becomes URLs.",
-         '<p>Each folder is a URL segment. <a href="#params">Params</a> come in brackets.</p>'
-         '<h2 id="params">Params</h2><p><code>[slug]</code> matches one segment.</p>'),
-    Post("loads-and-layouts", "Loads and layouts", datetime.date(2026, 3, 1), ("guide",),
-         "Data flows from layouts into pages.",
-         "<p>A layout's load runs for every page below it; the page sees the merged data.</p>"),
-)
+def pages() -> list[Page]:
+    """The index, PER_PAGE posts a page. Items are previews: a listing ships no post bodies."""
+    return paginate([post.preview() for post in posts()], PER_PAGE)
 
 
-def newest_first() -> list[Post]:
-    # Sorted by date then slug: a total order, so every build lists posts the same way.
-    return sorted(POSTS, key=lambda p: (p.date, p.slug), reverse=True)
-
-
-def by_slug(slug: str) -> Post | None:
-    return next((p for p in POSTS if p.slug == slug), None)
-
-
-def tags() -> list[str]:
-    return sorted({t for p in POSTS for t in p.tags})
+def page_url(number: int) -> str:
+    """Page 1 is the blog's index; the others live below /blog/page/."""
+    return "/blog" if number == 1 else f"/blog/page/{number}"

@@ -1,5 +1,5 @@
-from lib.posts import newest_first
+from lib.posts import pages
 
 
 def load(event):
-    return {"title": "Blog", "posts": newest_first()}
+    return {"title": "Blog", "page": pages()[0]}

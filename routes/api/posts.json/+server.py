@@ -1,7 +1,7 @@
-from lib.posts import newest_first
+from lib.posts import posts
 
 from ssg import json
 
 
 def GET(event):
-    return json([{"slug": p.slug, "title": p.title, "date": p.date, "tags": p.tags} for p in newest_first()])
+    return json([{"slug": p.slug, "title": p.title, "date": p.date, "tags": p.tags, "url": p.url} for p in posts()])

@@ -1,14 +1,14 @@
-from lib.posts import POSTS, by_slug
+from lib.posts import posts
 
 from ssg import error
 
 
 def entries():
-    return [{"slug": post.slug} for post in POSTS]
+    return [{"slug": post.slug} for post in posts()]
 
 
-async def load(event):
-    post = by_slug(event.params["slug"])
+def load(event):
+    post = posts().get(event.params["slug"])
     if post is None:
         error(404, "Post not found")
     return {"title": post.title, "post": post}

@@ -1,14 +1,14 @@
-from lib.posts import POSTS, by_slug
+from lib.posts import posts
 
 from ssg import error, json
 
 
 def entries():
-    return [{"slug": post.slug} for post in POSTS]
+    return [{"slug": post.slug} for post in posts()]
 
 
 def GET(event):
-    post = by_slug(event.params["slug"])
+    post = posts().get(event.params["slug"])
     if post is None:
         error(404, "Post not found")
     return json(post)

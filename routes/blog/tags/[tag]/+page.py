@@ -1,11 +1,11 @@
-from lib.posts import newest_first
+from lib.posts import posts
 
 from ssg import error
 
 
 def load(event):
     tag = event.params["tag"]
-    posts = [p for p in newest_first() if tag in p.tags]
-    if not posts:
+    tagged = [post.preview() for post in posts().tagged(tag)]
+    if not tagged:
         error(404, f"No posts tagged {tag}")
-    return {"title": f"Posts tagged {tag}", "tag": tag, "posts": posts}
+    return {"title": f"Posts tagged {tag}", "tag": tag, "posts": tagged}

@@ -1,0 +1,120 @@
+"""Entry: one Markdown file of content/, its front matter known at once, its HTML when asked."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
+
+from ..context import record
+from .markdown import Heading
+
+if TYPE_CHECKING:
+    from .store import Parsed, SiteContent
+
+
+class Entry:
+    """One content file. Reading its data or body records the file as a dependency of the
+    page being rendered; the body is rendered on the first read of `html`, `toc` or
+    `summary` and cached (per file version) for the rest of the process.
+
+    Serializes (`__data.json`, `data_script()`, `json()`) as::
+
+        {"slug", "path", "collection", "url", "title", "date", "data", "summary", "toc", "html"}
+
+    — the rendered HTML once, never the Markdown source. `preview()` is the same without
+    `toc` and `html`, for listings.
+    """
+
+    __slots__ = ("_content", "_file", "_slug", "_collection", "_data")
+
+    def __init__(self, content: SiteContent, file: Parsed, slug: str, collection: str, data: dict[str, Any]) -> None:
+        self._content = content
+        self._file = file
+        self._slug = slug
+        self._collection = collection
+        self._data = data
+
+    @property
+    def slug(self) -> str:
+        """The path inside the collection without `.md`, a final `/index` dropped: `guide/install`."""
+        return self._slug
+
+    @property
+    def path(self) -> str:
+        """The file, relative to the site root: `content/blog/hello.md`."""
+        return self._file.rel
+
+    @property
+    def collection(self) -> str:
+        """The folder below content/ the file is in ("" for a file directly in content/)."""
+        return self._collection
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The front matter, after the collection's schema (defaults, dates). Treat it as read-only:
+        it is shared by every page of the build."""
+        record(self._file.rel)
+        return self._data
+
+    @property
+    def date(self) -> datetime.date | None:
+        """`data["date"]` (a date or datetime), or None."""
+        return self._data.get("date")
+
+    @property
+    def draft(self) -> bool:
+        return bool(self._data.get("draft", False))
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self._data.get("tags") or ())
+
+    @property
+    def title(self) -> str:
+        """`data["title"]`, or the slug when there is none."""
+        title = self._data.get("title")
+        return self._slug if title is None else str(title)
+
+    @property
+    def url(self) -> str | None:
+        """The link to the page that renders this entry (base path applied), from the route
+        in its collection's `_collection.yaml`; None when the collection declares none."""
+        return self._content.url_for(self._file.rel)
+
+    @property
+    def html(self) -> Markup:
+        record(self._file.rel)
+        return Markup(self._content.render(self._file).html)
+
+    @property
+    def toc(self) -> tuple[Heading, ...]:
+        """Every heading, in order: `level`, `id`, `text`."""
+        record(self._file.rel)
+        return self._content.render(self._file).toc
+
+    @property
+    def summary(self) -> Markup:
+        """The HTML before a `<!--more-->` line, else the first paragraph."""
+        record(self._file.rel)
+        return Markup(self._content.render(self._file).summary)
+
+    def preview(self) -> dict[str, Any]:
+        """The entry without its body: what a listing page needs (and ships in __data.json)."""
+        return {
+            "slug": self._slug,
+            "path": self._file.rel,
+            "collection": self._collection,
+            "url": self.url,
+            "title": self.title,
+            "date": self.date,
+            "data": self.data,
+            "summary": self.summary,
+        }
+
+    def __json__(self) -> dict[str, Any]:
+        return {**self.preview(), "toc": list(self.toc), "html": self.html}
+
+    def __repr__(self) -> str:
+        return f"<Entry {self._file.rel}>"

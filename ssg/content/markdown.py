@@ -1,0 +1,227 @@
+"""Markdown -> HTML: one configured markdown-it-py instance for the whole process.
+
+CommonMark plus tables, strikethrough, footnotes and task lists; raw HTML passes through;
+headings get ids (GitHub-style, unique per page) and make the table of contents; fenced
+code is highlighted by Pygments into CSS classes (`highlight_css()` is the stylesheet).
+
+The engine is a seam: `render(body, links=..., page_url=...)` is all the content store
+calls, so a faster engine (e.g. a Rust port of markdown-it) can replace `MarkdownItEngine`
+with `use_engine()` as long as it gives the same HTML, ids and summary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+
+LinkResolver = Callable[[str, int], str]
+"""(link href or image src, 0-based line in the body) -> what to emit. May raise ContentError."""
+
+MORE = "<!--more-->"
+MAX_NESTING = 20
+"""Deepest nesting (lists in lists, quotes in quotes) rendered; deeper input is cut off
+rather than recursing: a 10,000-level list renders its first 20 levels."""
+
+# Ids ssg or the footnotes plugin put on a page; a heading must not take them.
+_RESERVED = re.compile(r"^(?:ssg-data|fn\d+|fnref\d+(?::\d+)?)$")
+_NOT_SLUG = re.compile(r"[^\w\- ]+")
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+
+    def __json__(self) -> dict[str, Any]:
+        return {"level": self.level, "id": self.id, "text": self.text}
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    html: str
+    toc: tuple[Heading, ...]
+    summary: str
+
+
+class Engine(Protocol):
+    def render(self, body: str, *, links: LinkResolver | None = None, page_url: str | None = None) -> RenderedBody: ...
+
+
+def slugify(text: str) -> str:
+    """Given a heading's text, return its id the way GitHub makes them.
+
+    >>> slugify("Hello, World! (2024)")
+    'hello-world-2024'
+    """
+    return _NOT_SLUG.sub("", text.strip().lower()).replace(" ", "-") or "section"
+
+
+class MarkdownItEngine:
+    """markdown-it-py with ssg's plugins and rules. One instance is shared by the build:
+    the parser keeps no state between documents (each render gets its own `env`)."""
+
+    def __init__(self) -> None:
+        md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING, "highlight": highlight})
+        md.enable(["table", "strikethrough"])
+        md.use(footnote_plugin).use(tasklists_plugin)
+        md.core.ruler.push("ssg_headings", _heading_ids)
+        md.core.ruler.push("ssg_links", _rewrite_links)
+        self.md = md
+
+    def render(self, body: str, *, links: LinkResolver | None = None, page_url: str | None = None) -> RenderedBody:
+        env: dict[str, Any] = {"ssg_links": links, "ssg_toc": []}
+        tokens = self.md.parse(body, env)
+        html = self.md.renderer.render(tokens, self.md.options, env)
+        summary = self.md.renderer.render(_summary_tokens(tokens, page_url), self.md.options, env)
+        return RenderedBody(html, tuple(env["ssg_toc"]), summary)
+
+
+def _heading_ids(state: Any) -> None:
+    """Give every heading an id that is stable (from its text) and unique on the page."""
+    used: set[str] = set()
+    tokens = state.tokens
+    for i, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
+        inline = tokens[i + 1]
+        text = "".join(c.content for c in inline.children or () if c.type in ("text", "code_inline"))
+        base = slugify(text)
+        slug, n = base, 0
+        while slug in used or _RESERVED.match(slug):
+            n += 1
+            slug = f"{base}-{n}"
+        used.add(slug)
+        token.attrSet("id", slug)
+        state.env["ssg_toc"].append(Heading(int(token.tag[1]), slug, text.strip()))
+
+
+def _rewrite_links(state: Any) -> None:
+    """Let the store turn links to .md files into page URLs (or fail naming both files)."""
+    resolve: LinkResolver | None = state.env.get("ssg_links")
+    if resolve is None:
+        return
+    for token in state.tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        for child in token.children:
+            attr = "href" if child.type == "link_open" else "src" if child.type == "image" else None
+            if attr:
+                href = child.attrGet(attr)
+                if href:
+                    child.attrSet(attr, resolve(str(href), _line_of(token, child)))
+
+
+def _line_of(inline: Token, link: Token) -> int:
+    """The 0-based body line of a link: its paragraph's first line plus the newlines before it."""
+    start = inline.map[0] if inline.map else 0
+    before = 0
+    for child in inline.children or ():
+        if child is link:
+            break
+        if child.type in ("softbreak", "hardbreak"):
+            before += 1
+    return start + before
+
+
+def _summary_tokens(tokens: list[Token], page_url: str | None) -> list[Token]:
+    """The summary: everything before a `<!--more-->` line, else the first paragraph.
+    Footnote references are dropped and `#id` links point at the entry's page, because a
+    summary is shown on other pages (listings, feeds)."""
+    part: list[Token] = []
+    for i, token in enumerate(tokens):
+        if token.type == "html_block" and token.level == 0 and token.content.strip() == MORE:
+            part = tokens[:i]
+            break
+    else:
+        for i, token in enumerate(tokens):
+            if token.type == "paragraph_open" and token.level == 0:
+                end = next(j for j in range(i, len(tokens)) if tokens[j].type == "paragraph_close" and tokens[j].level == 0)
+                part = tokens[i : end + 1]
+                break
+    out = []
+    for token in part:
+        if token.type == "inline" and token.children:
+            token = token.copy()
+            children = []
+            for child in token.children or ():
+                if child.type == "footnote_ref":
+                    continue
+                if child.type == "link_open" and page_url and str(child.attrGet("href") or "").startswith("#"):
+                    child = child.copy()
+                    child.attrSet("href", page_url + str(child.attrGet("href")))
+                children.append(child)
+            token.children = children
+        out.append(token)
+    return out
+
+
+# -- code highlighting ----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _lexer(lang: str) -> Any:
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        return get_lexer_by_name(lang)
+    except ClassNotFound:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _formatter() -> Any:
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(nowrap=True)
+
+
+def highlight(code: str, lang: str, attrs: str) -> str:
+    """markdown-it's highlight hook: Pygments spans in `<pre class="highlight">`, or "" to
+    let markdown-it write the block plain (no language, or one Pygments does not know)."""
+    lexer = _lexer(lang.lower()) if lang else None
+    if lexer is None:
+        return ""
+    import pygments
+
+    spans = pygments.highlight(code, lexer, _formatter())
+    return f'<pre class="highlight"><code class="language-{escapeHtml(lang)}">{spans}</code></pre>'  # markdown-it adds the newline
+
+
+def highlight_css(style: str = "default") -> str:
+    """Given a Pygments style name, return the CSS for highlighted code (`.highlight ...`)."""
+    from pygments.formatters import HtmlFormatter
+
+    rules = HtmlFormatter(style=style).get_style_defs(".highlight").splitlines()
+    # Only rules under .highlight: Pygments also styles every <pre> and line numbers.
+    return "\n".join(r for r in rules if r.startswith(".highlight")) + "\n"
+
+
+# -- the shared engine ------------------------------------------------------------------------------
+
+_engine: Engine | None = None
+
+
+def engine() -> Engine:
+    """The process's Markdown engine, built on first use."""
+    global _engine
+    if _engine is None:
+        _engine = MarkdownItEngine()
+    return _engine
+
+
+def use_engine(new: Engine | None) -> None:
+    """Replace the Markdown engine (None: back to markdown-it-py). Rendered bodies cached
+    by the content store are not re-rendered; call this before the first build."""
+    global _engine
+    _engine = new

@@ -1,0 +1,382 @@
+"""The content store: each file read and parsed once, bodies rendered once, shared by every load.
+
+Two levels of cache:
+
+- `Files` (one per site root, for the whole process): a file's parse — front matter,
+  body, rendered HTML — keyed by (path, mtime, size). A second build in the same
+  process (the dev server) re-reads only files that changed.
+- `SiteContent` (one per `Site`): the build's snapshot of content/ — each collection
+  folder listed once, each entry built once, URLs computed once. Nothing re-scans
+  content/ per load. `forget(site)` drops the snapshot when files change under a
+  long-lived Site.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import posixpath
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from ..context import active_site
+from . import frontmatter, schema as schema_mod
+from .entry import Entry
+from .errors import ContentError, ContentErrors
+from .frontmatter import Lines
+from .markdown import RenderedBody, engine
+from .schema import NO_SCHEMA, Schema
+
+if TYPE_CHECKING:
+    from ..manifest import Route
+    from ..site import Site
+
+SCHEMA_FILE = "_collection.yaml"
+
+
+@dataclass
+class Rendered:
+    body: RenderedBody
+    page_url: str | None
+    links: tuple[tuple[str, str], ...]  # (.md file or site path, URL it became) for each such link
+
+
+@dataclass
+class Parsed:
+    """One version of one file: what it says, and its rendering once something asked."""
+
+    rel: str
+    stamp: tuple[int, int]
+    data: dict[str, Any] = field(default_factory=dict)
+    lines: Lines = field(default_factory=dict)
+    body: str = ""
+    body_line: int = 1
+    error: ContentError | None = None
+    rendered: Rendered | None = None
+
+
+class Files:
+    """Parsed files of one site root, valid while a file's (mtime, size) is unchanged."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.parsed: dict[str, Parsed] = {}
+        self.schemas: dict[str, tuple[tuple[int, int], Schema | ContentError]] = {}
+
+    def _stamp(self, rel: str) -> tuple[int, int]:
+        try:
+            st = os.stat(self.root / rel)
+        except (FileNotFoundError, NotADirectoryError):
+            raise ContentError(rel, None, "does not exist") from None
+        return st.st_mtime_ns, st.st_size
+
+    def get(self, rel: str) -> Parsed:
+        stamp = self._stamp(rel)
+        hit = self.parsed.get(rel)
+        if hit is None or hit.stamp != stamp:
+            hit = self.parsed[rel] = self._parse(rel, stamp)
+        if hit.error is not None:
+            raise hit.error.again()
+        return hit
+
+    def _parse(self, rel: str, stamp: tuple[int, int]) -> Parsed:
+        try:
+            text = frontmatter.decode((self.root / rel).read_bytes(), rel)
+            data, lines, body, body_line = frontmatter.parse(text, rel)
+        except ContentError as exc:
+            return Parsed(rel, stamp, error=exc)
+        return Parsed(rel, stamp, data, lines, body, body_line)
+
+    def schema(self, rel: str) -> Schema:
+        stamp = self._stamp(rel)
+        hit = self.schemas.get(rel)
+        if hit is None or hit[0] != stamp:
+            try:
+                value: Schema | ContentError = schema_mod.parse(frontmatter.decode((self.root / rel).read_bytes(), rel), rel)
+            except ContentError as exc:
+                value = exc
+            hit = self.schemas[rel] = (stamp, value)
+        if isinstance(hit[1], ContentError):
+            raise hit[1].again()
+        return hit[1]
+
+
+_files: dict[Path, Files] = {}
+_sites: weakref.WeakKeyDictionary[Any, SiteContent] = weakref.WeakKeyDictionary()
+
+
+def current() -> SiteContent:
+    """The active site's content snapshot, made on first use."""
+    site = active_site()
+    content = _sites.get(site)
+    if content is None or content.manifest is not site.manifest:  # the dev server re-scanned routes/
+        files = _files.get(site.root)
+        if files is None:
+            files = _files[site.root] = Files(site.root)
+        content = _sites[site] = SiteContent(site, files)
+    return content
+
+
+def forget(site: Site | None = None) -> None:
+    """Drop the site's snapshot (all snapshots when None): the next read lists content/
+    again. Unchanged files are not parsed again: their (mtime, size) still match."""
+    if site is None:
+        _sites.clear()
+    else:
+        _sites.pop(site, None)
+
+
+def reset() -> None:
+    """Drop every cache, parsed files included (tests and benchmarks)."""
+    _sites.clear()
+    _files.clear()
+
+
+@dataclass
+class Listing:
+    """One collection folder, scanned once: every entry (drafts too), newest first."""
+
+    name: str
+    entries: list[Entry]
+    visible: list[Entry]
+    by_slug: dict[str, Entry]
+    files: list[str]  # every file whose change changes the listing
+    schema: Schema
+
+
+def sort_key(date: Any) -> tuple[int, datetime.datetime]:
+    """Dates and datetimes on one time line (UTC), undated entries last."""
+    if isinstance(date, datetime.datetime):
+        if date.tzinfo is not None:
+            date = date.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        return 1, date
+    if isinstance(date, datetime.date):
+        return 1, datetime.datetime(date.year, date.month, date.day)
+    return 0, datetime.datetime.min
+
+
+def slug_of(rel_in_collection: str) -> str:
+    """`guide/install.md` -> `guide/install`; `guide/index.md` -> `guide`; `index.md` -> ``."""
+    slug = rel_in_collection[:-3]
+    if slug == "index":
+        return ""
+    return slug[: -len("/index")] if slug.endswith("/index") else slug
+
+
+class SiteContent:
+    """content/ as one Site sees it."""
+
+    def __init__(self, site: Site, files: Files) -> None:
+        self._site = weakref.ref(site)
+        self.manifest = site.manifest  # entry URLs come from it
+        self.root = site.root
+        self.drafts = site.config.drafts
+        self.files = files
+        self._listings: dict[str, Listing | ContentError] = {}
+        self._entries: dict[str, Entry | ContentError] = {}
+        self._schemas: dict[str, tuple[Schema, Route | None] | ContentError] = {}
+        self._urls: dict[str, str | None] = {}
+
+    @property
+    def site(self) -> Site:
+        site = self._site()
+        if site is None:  # pragma: no cover - a snapshot lives only as long as its site
+            raise RuntimeError("the site of this content snapshot is gone")
+        return site
+
+    # -- collections ------------------------------------------------------------------------
+
+    def listing(self, name: str) -> Listing:
+        found = self._listings.get(name)
+        if found is None:
+            try:
+                found = self._scan(name)
+            except ContentError as exc:
+                found = exc
+            self._listings[name] = found
+        if isinstance(found, ContentError):
+            raise found.again()
+        return found
+
+    def _scan(self, name: str) -> Listing:
+        folder = self.root / "content" / name
+        if not folder.is_dir():
+            content = self.root / "content"
+            have = sorted(p.name for p in content.iterdir() if p.is_dir() and not p.name.startswith(".")) if content.is_dir() else []
+            raise ContentError(
+                f"content/{name}/", None, f"there is no collection {name!r}{schema_mod.did_you_mean(name, tuple(have))}",
+                hint=f"Collections are the folders in content/: {', '.join(have) or 'there are none yet'}.",
+            )
+        schema, route = self.schema(name)
+        rels: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(folder):
+            # Sorted, and hidden folders skipped: the listing must not depend on the disk's order.
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            base = Path(dirpath).relative_to(self.root).as_posix()
+            rels.extend(f"{base}/{f}" for f in sorted(filenames) if f.endswith(".md") and not f.startswith("."))
+        errors: list[ContentError] = []
+        entries: list[Entry] = []
+        by_slug: dict[str, Entry] = {}
+        for rel in rels:
+            try:
+                entry = self.entry(rel)
+                other = by_slug.get(entry.slug)
+                if other is not None:
+                    raise ContentError(rel, None, f"has the slug {entry.slug!r}, like {other.path}; rename one of them")
+                if route is not None and "/" in entry.slug and not _rest_slug(route):
+                    raise ContentError(
+                        rel, None, f"is in a subfolder (slug {entry.slug!r}), but {route.id} takes a single segment",
+                        hint=f"Render nested entries with a [...slug] route, e.g. {route.id.replace('[slug]', '[...slug]')}.",
+                    )
+            except ContentError as exc:
+                errors.extend(exc.errors if isinstance(exc, ContentErrors) else [exc])
+                continue
+            by_slug[entry.slug] = entry
+            entries.append(entry)
+        if errors:
+            raise errors[0] if len(errors) == 1 else ContentErrors(errors)
+        # Newest first, then by path: a total order, so every build lists entries the same way.
+        entries.sort(key=lambda e: e.path)
+        entries.sort(key=lambda e: sort_key(e.date), reverse=True)
+        visible = entries if self.drafts else [e for e in entries if not e.draft]
+        files = [f"content/{name}/", *([schema.file] if schema.file else []), *rels]
+        return Listing(name, entries, visible, by_slug, files, schema)
+
+    def schema(self, name: str) -> tuple[Schema, Route | None]:
+        """The collection's schema and the route that renders its entries (checked against routes/)."""
+        found = self._schemas.get(name)
+        if found is None:
+            try:
+                found = self._load_schema(name)
+            except ContentError as exc:
+                found = exc
+            self._schemas[name] = found
+        if isinstance(found, ContentError):
+            raise found.again()
+        return found
+
+    def _load_schema(self, name: str) -> tuple[Schema, Route | None]:
+        rel = f"content/{name}/{SCHEMA_FILE}"
+        if not name or not (self.root / rel).is_file():
+            return NO_SCHEMA, None
+        schema = self.files.schema(rel)
+        if schema.route is None:
+            return schema, None
+        route = self.site.manifest.by_id(schema.route)
+        if route is None:
+            raise ContentError(rel, schema.route_line, f"route {schema.route} is not a route in routes/",
+                               hint="Give the id of the page that renders one entry, e.g. /blog/[slug].")
+        names = {p.name: p for p in route.rid.params}
+        if "slug" not in names or set(names) != {"slug"}:
+            raise ContentError(rel, schema.route_line, f"route {schema.route} must have one param, named slug ([slug] or [...slug])")
+        return schema, route
+
+    # -- entries ------------------------------------------------------------------------------
+
+    def entry(self, rel: str) -> Entry:
+        """The entry for a site-relative .md path, built once per snapshot."""
+        found = self._entries.get(rel)
+        if found is None:
+            try:
+                found = self._make_entry(rel)
+            except ContentError as exc:
+                found = exc
+            self._entries[rel] = found
+        if isinstance(found, ContentError):
+            raise found.again()
+        return found
+
+    def _make_entry(self, rel: str) -> Entry:
+        parsed = self.files.get(rel)
+        parts = rel.split("/")
+        name = parts[1] if len(parts) > 2 else ""
+        schema = self.schema(name)[0] if name else NO_SCHEMA
+        data = schema_mod.check(schema, parsed.data, parsed.lines, rel)
+        inside = "/".join(parts[2:]) if name else parts[-1]
+        return Entry(self, parsed, slug_of(inside), name, data)
+
+    def url_for(self, rel: str) -> str | None:
+        """The URL (base path applied) of the page that renders a content file, or None."""
+        if rel in self._urls:
+            return self._urls[rel]
+        parts = rel.split("/")
+        url = None
+        if len(parts) > 2:
+            route = self.schema(parts[1])[1]
+            if route is not None:
+                slug = slug_of("/".join(parts[2:]))
+                url = self.site.url(route.rid.path_for({"slug": slug}))
+        self._urls[rel] = url
+        return url
+
+    # -- bodies ---------------------------------------------------------------------------------
+
+    def render(self, parsed: Parsed) -> RenderedBody:
+        """The body's HTML, TOC and summary: rendered once per file version, reused while
+        the pages it links to keep their URLs."""
+        page_url = self.url_for(parsed.rel)
+        cached = parsed.rendered
+        if cached is not None and cached.page_url == page_url and all(self._link_url(t) == u for t, u in cached.links):
+            return cached.body
+        links: list[tuple[str, str]] = []
+        body = engine().render(parsed.body, links=self._resolver(parsed, links), page_url=page_url)
+        parsed.rendered = Rendered(body, page_url, tuple(links))
+        return body
+
+    def _link_url(self, target: str) -> str | None:
+        """The URL a link to `target` (a .md file, or a site path) becomes; None if the file is
+        missing, a draft left out, or not rendered by any route."""
+        if target.startswith("/"):
+            if "." in urlsplit(target).path.rsplit("/", 1)[-1]:
+                return self.site.config.base_path + target  # a file (/blog/atom.xml, /img/a.png): as asset()
+            return self.site.url(target)
+        if not (self.root / target).is_file():
+            return None
+        try:
+            if not self.drafts and self.entry(target).draft:
+                return None
+        except ContentError:
+            return None
+        return self.url_for(target)
+
+    def _resolver(self, parsed: Parsed, links: list[tuple[str, str]]):
+        folder = posixpath.dirname(parsed.rel)
+
+        def resolve(href: str, line: int) -> str:
+            parts = urlsplit(href)
+            if parts.scheme or parts.netloc or not parts.path:
+                return href
+            if parts.path.startswith("/"):
+                # A site path, as for the url() template helper: base path and trailing slash applied.
+                url = self._link_url(href)
+                links.append((href, url))
+                return url
+            if not parts.path.endswith(".md"):
+                return href
+            where = (parsed.rel, parsed.body_line + line)
+            target = posixpath.normpath(posixpath.join(folder, unquote(parts.path)))
+            if not target.startswith("content/"):
+                raise ContentError(*where, f"links to {parts.path}, which is outside content/")
+            if not (self.root / target).is_file():
+                raise ContentError(*where, f"links to {target}, which does not exist",
+                                   hint="Fix the link; it is relative to the folder of the file it is in.")
+            if not self.drafts and self.entry(target).draft:
+                raise ContentError(*where, f"links to {target}, which is a draft and is left out of this build",
+                                   hint="Build with --drafts, or publish the linked entry.")
+            url = self.url_for(target)
+            if url is None:
+                name = target.split("/")[1] if target.count("/") > 1 else ""
+                raise ContentError(*where, f"links to {target}, but no route renders it",
+                                   hint=f"Declare the page for its entries in content/{name}/{SCHEMA_FILE}: route: /{name}/[slug]"
+                                   if name else "Only files in a collection folder (content/<name>/) have pages.")
+            links.append((target, url))
+            return url + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+
+        return resolve
+
+
+def _rest_slug(route: Route) -> bool:
+    return any(p.name == "slug" and p.rest for p in route.rid.params)
