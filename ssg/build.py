@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import context
+from . import context, workers
 from .config import Config
 from .errors import ManifestError, SsgError, UsageError
 from .output import Writer
@@ -27,11 +27,12 @@ class Summary:
         return not self.result.errors
 
 
-def build(config: Config, *, progress: Callable[[int, int], None] | None = None, concurrency: int = 8) -> Summary:
+def build(config: Config, *, progress: Callable[[int, int], None] | None = None, jobs: int | None = None, concurrency: int = 8) -> Summary:
     """Given a validated config, build the site into config.out_dir and return a Summary.
 
     The output folder is replaced only when the build has no errors; otherwise it is left
-    exactly as it was. A bad routes/ tree fails the build before any user code runs, with
+    exactly as it was. `jobs` processes render (default: one per core); `concurrency`
+    paths are in flight in each, so loads waiting on I/O overlap. A bad routes/ tree fails the build before any user code runs, with
     every problem of the tree in the Summary. Raises UsageError for an output folder that
     would replace the site's own files.
     """
@@ -49,9 +50,16 @@ def build(config: Config, *, progress: Callable[[int, int], None] | None = None,
     writer.start()
     try:
         # 3. Seed the queue, render every path, crawl what it links to.
-        pre = Prerender(site, writer, progress=progress, concurrency=concurrency)
-        result = asyncio.run(_run(site, writer, pre))
-        # 4. Swap the new output in only when nothing failed.
+        pre = Prerender(site, writer, progress=progress, jobs=jobs or os.cpu_count() or 1, concurrency=concurrency)
+        result = pre.run()
+        # 4. Everything beside the pages: 404.html, sitemap.xml, _redirects, _headers, static/.
+        try:
+            workers.loop().run_until_complete(write_extras(site, writer, pre))
+        except SsgError as exc:
+            result.problems.append(Problem("write", str(exc)))
+        finally:
+            workers.loop().run_until_complete(site.aclose())
+        # 5. Swap the new output in only when nothing failed.
         if result.errors:
             writer.abort()
         else:
@@ -85,11 +93,3 @@ def _file_of(problem: str) -> str | None:
     head = problem.split(" ", 1)[0].rstrip(":")
     return head if head.startswith(("routes/", "params/")) else None
 
-
-async def _run(site: Site, writer: Writer, pre: Prerender) -> Result:
-    result = await pre.run()
-    try:
-        await write_extras(site, writer, pre)
-    except SsgError as exc:
-        result.problems.append(Problem("write", str(exc)))
-    return result

@@ -36,13 +36,30 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", metavar="DIR", help="output folder (default: build, or config 'out')")
     build.add_argument("--base-path", metavar="PATH", help='serve the site below a path, e.g. "/docs"')
     build.add_argument("--origin", metavar="URL", help='absolute origin, e.g. "https://example.com" (enables sitemap.xml)')
-    build.add_argument("--jobs", type=int, metavar="N", help="paths rendered concurrently (loads' I/O overlaps); default 8")
+    build.add_argument("--jobs", type=int, metavar="N", help="worker processes rendering pages (default: one per core); output is identical for any N")
     build.add_argument("--drafts", action="store_true", default=None, help="include content marked draft: true")
     build.add_argument("--no-crawl", action="store_true", help="render only the seeded paths; do not follow links")
     build.add_argument("--report", type=Path, metavar="FILE.json", help="write every page, warning and error as JSON")
 
     routes = sub.add_parser("routes", help="print the route table: id, kind, params, layouts, entries count")
     add_root(routes)
+
+    serve = sub.add_parser("serve", help="preview the site live: render on request, reload open tabs on save",
+                           description="Render pages from the sources on request (no build first), watch routes/, "
+                           "content/, static/, the config and site modules, and reload the browser tabs whose page changed.")
+    add_root(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, metavar="N", help="port (default 5173, or the next free one; 0: any free port)")
+    serve.add_argument("--open", action="store_true", help="open the site in the default browser")
+
+    preview = sub.add_parser("preview", help="serve a finished build as a static host would",
+                             description="Serve the output folder with trailing-slash redirects, 404.html, "
+                             "_headers and _redirects applied, as Netlify or Cloudflare Pages would.")
+    add_root(preview)
+    preview.add_argument("--out", metavar="DIR", help="the build to serve (default: build, or config 'out')")
+    preview.add_argument("--base-path", metavar="PATH", help="the base path the build was made with, if not the config's")
+    preview.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    preview.add_argument("--port", type=int, metavar="N", help="port (default 4173, or the next free one; 0: any free port)")
 
     new = sub.add_parser("new", help="create a starter site that builds as it is")
     new.add_argument("dir", type=Path, metavar="DIR")
@@ -56,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return {"build": _build, "routes": _routes, "new": _new}[args.command](args)
+        commands = {"build": _build, "routes": _routes, "serve": _serve, "preview": _preview, "new": _new}
+        return commands[args.command](args)
     except SsgError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -88,7 +106,7 @@ def _build(args: argparse.Namespace) -> int:
     config = _load_config(args, **{k: v for k, v in overrides.items() if v is not None})
     progress = Progress()
     try:
-        summary = build(config, progress=progress, concurrency=args.jobs or 8)
+        summary = build(config, progress=progress, jobs=args.jobs)
     finally:
         progress.clear()  # also on Ctrl-C, so the next message starts on a clean line
     for problem in summary.result.warnings + summary.result.errors:
@@ -124,6 +142,27 @@ def _routes(args: argparse.Namespace) -> int:
     for problem in counter.result.problems:
         print(f"error: {problem.message}", file=sys.stderr)
     return 1 if counter.result.problems else 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .server import serve
+
+    _check_port(args.port)
+    return serve(_load_config(args), host=args.host, port=args.port, open_browser=args.open)
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from .server import preview
+
+    _check_port(args.port)
+    overrides = {"out": args.out, "base_path": args.base_path}
+    config = _load_config(args, **{k: v for k, v in overrides.items() if v is not None})
+    return preview(config, host=args.host, port=args.port)
+
+
+def _check_port(port: int | None) -> None:
+    if port is not None and not 0 <= port <= 65535:
+        raise UsageError(f"--port takes 0 to 65535, not {port}")
 
 
 def _new(args: argparse.Namespace) -> int:

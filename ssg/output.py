@@ -79,6 +79,8 @@ class Writer:
         self.out = out
         self.staging = out.with_name(f".{out.name}.staging-{os.getpid()}")
         self.written: dict[str, int] = {}  # rel -> size, every file this build wrote
+        self._folders: set[str] = set()  # every folder that holds a written file
+        self._dirs: set[str] = set()  # folders this process already created
 
     def start(self) -> None:
         self.out.parent.mkdir(parents=True, exist_ok=True)
@@ -90,23 +92,39 @@ class Writer:
         self.staging.mkdir()
 
     def write(self, rel: str, body: bytes) -> None:
+        """Claim and write one file (single process: the build's extras)."""
         check_relative(rel)
-        target = self.staging / rel
-        # Don't trust the checks alone: resolve and compare, as a last line of defence.
-        if not target.resolve().is_relative_to(self.staging.resolve()):
-            raise UnsafePath(f"refusing to write {rel!r}: it resolves outside the output folder")
+        self.claim(rel)
+        self.put(rel, body)
+
+    def put(self, rel: str, body: bytes) -> None:
+        """Write one file below the staging folder. Safe to call from worker processes;
+        the build's main process `claim()`s every file so collisions are still found."""
+        check_relative(rel)
+        # The staging folder is ours and fresh: it holds no symlinks, so a checked
+        # relative name cannot resolve outside it.
+        parent = rel.rpartition("/")[0]
+        if parent and parent not in self._dirs:
+            (self.staging / parent).mkdir(parents=True, exist_ok=True)
+            self._dirs.add(parent)
+        with open(self.staging / rel, "wb") as f:
+            f.write(body)
+
+    def claim(self, rel: str) -> None:
+        """Record that the build wrote `rel`; refuse a second writer or a file/folder clash."""
         if rel in self.written:
             raise UnsafePath(f"{rel} would be written twice; two paths map to the same file")
         self._check_room(rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(body)
-        self.written[rel] = len(body)
+        self.written[rel] = 0
+        parts = rel.split("/")
+        for i in range(1, len(parts)):
+            self._folders.add("/".join(parts[:i]))
 
     def _check_room(self, rel: str, what: str | None = None) -> None:
         """Refuse a file where the build wrote a folder, or below a file it wrote
         (an endpoint /feed and a page /feed/x): report it instead of crashing."""
         what = what or rel
-        if (self.staging / rel).is_dir():
+        if rel in self._folders:
             raise UnsafePath(f"{what} would be written as a file where the build already wrote a folder; rename one of the routes")
         parts = rel.split("/")
         for i in range(1, len(parts)):
@@ -131,10 +149,10 @@ class Writer:
                 if rel in self.written:
                     raise UnsafePath(f"static/{rel} collides with {rel} that the build wrote; rename one of them")
                 self._check_room(rel, f"static/{rel}")
+                self.claim(rel)
                 target = self.staging / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, target)
-                self.written[rel] = src.stat().st_size
                 copied.append(rel)
         return copied
 

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
-import mimetypes
 import reprlib
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote
 
-from . import crawl, output
+from . import output
 from .entries import Entry, EntryError, to_entry
 from .failures import from_exception
 from .manifest import Route
 from .output import Writer
 from .problems import Problem
-from .respond import Rendered, error_page, respond
+from .render import Done
+from .respond import error_page
 from .site import Site
-from .templates import CLIENT_DEP, CLIENT_FILE, CLIENT_SOURCE
+from .templates import CLIENT_FILE, CLIENT_SOURCE
+from .workers import Job, Pool
 
-# Files the build writes itself; links to them are not routes.
-GENERATED = frozenset({"/404.html", "/sitemap.xml", "/_headers", "/_redirects", "/" + CLIENT_FILE})
+BATCH = 16  # paths per round trip to a worker process
 
 
 @dataclass
@@ -61,14 +61,18 @@ def key(path: str) -> str:
 class Prerender:
     """Given a site and a writer, crawl and write the whole site (`run()`)."""
 
-    def __init__(self, site: Site, writer: Writer, *, progress: Callable[[int, int], None] | None = None, concurrency: int = 8) -> None:
+    def __init__(
+        self, site: Site, writer: Writer, *, progress: Callable[[int, int], None] | None = None, jobs: int = 1, concurrency: int = 8
+    ) -> None:
         self.site = site
         self.config = site.config
         self.writer = writer
         self.progress = progress or (lambda done, total: None)
+        self.jobs = jobs
         self.concurrency = concurrency
         self.result = Result()
-        self.queue: deque[tuple[str, Any]] = deque()
+        self.queue: deque[str] = deque()
+        self.props: dict[str, Any] = {}  # key -> props from an entries() (params, props) pair
         self.seen: dict[str, str | None] = {}  # key -> the key of the page that first linked it
         self.seeded_by: dict[str, str] = {}  # key -> what seeded it, e.g. "entries() in routes/x/+page.py"
         self.urls: dict[str, str] = {}  # page key -> the URL it is linked as (/about -> /about/), for messages
@@ -80,6 +84,7 @@ class Prerender:
         self.headers: dict[str, dict[str, str]] = {}  # URL -> headers for _headers
         self.redirects: dict[str, tuple[str, int]] = {}  # URL -> (location, status)
         self.sitemap: list[str] = []
+        self.outputs: list[Done] = []  # every path that wrote (or failed to write) files
         self.done = 0
         self.needs_client = False  # a template called client_script()
 
@@ -170,135 +175,100 @@ class Prerender:
                     "http", f"{path!r} cannot be built: it {reason}{self._linked(k)}", severity, path=path, chain=self.chain(k),
                 ))
             return
-        self.queue.append((k, props))
+        if props is not None:
+            self.props[k] = props
+        self.queue.append(k)
 
     # -- 2. render, write and crawl each path ----------------------------------------------------
 
-    async def run(self) -> Result:
+    def run(self) -> Result:
+        """Seed the queue, render every path on `jobs` processes, and judge what the crawl found."""
         self.seed()
-        running: set[asyncio.Task[Rendered]] = set()
-        while self.queue or running:
-            while self.queue and len(running) < self.concurrency:
-                path, props = self.queue.popleft()
-                running.add(asyncio.ensure_future(self._respond(path, props)))
-            finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            # Handle finished pages in path order so the run does not depend on timing more than it must.
-            for task in sorted(finished, key=lambda t: t.result().path):
-                self.handle(task.result())
-                self.done += 1
-            self.progress(self.done, self.done + len(self.queue) + len(running))
-        await self.site.aclose()
+        job = Job(self.site, self.writer, self.props, self.config.prerender.crawl, self.concurrency)
+        pool = Pool(job, self.jobs)
+        pending: dict[Future, list[str]] = {}
+        try:
+            while self.queue or pending:
+                while self.queue and len(pending) < 2 * self.jobs:
+                    # Batches amortise the cost of a round trip to a worker; small when the queue is short.
+                    size = max(1, min(BATCH, len(self.queue) // (2 * self.jobs)))
+                    batch = [self.queue.popleft() for _ in range(min(size, len(self.queue)))]
+                    pending[pool.submit(batch)] = batch
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                # Handled in path order so the run depends on timing no more than it must.
+                for future in sorted(finished, key=lambda f: pending[f][0]):
+                    batch = pending.pop(future)
+                    try:
+                        dones = future.result()
+                    except Exception as exc:  # a worker died (killed, out of memory)
+                        self.result.problems.append(Problem("worker", f"a worker process failed while rendering {batch[0]} and {len(batch) - 1} more: {exc!r}"))
+                        continue
+                    for done in dones:
+                        self.handle(done)
+                        self.done += 1
+                self.progress(self.done, self.done + len(self.queue) + sum(map(len, pending.values())))
+        except BaseException:
+            pool.close(cancel=True)
+            raise
+        pool.close()
         self.finish()
         return self.result
 
-    async def _respond(self, path: str, props: Any) -> Rendered:
-        """respond(), with anything that escapes it turned into this path's failure: one
-        path's problem must not stop the build (all errors, then fail)."""
-        try:
-            return await respond(self.site, path, props=props)
-        except Exception as exc:
-            try:
-                found = self.site.match(path)
-            except Exception:
-                found = None
-            route, params = found if found else (None, {})
-            failure = from_exception(exc, self.site.root)
-            return Rendered(path, "error", 500, failure.message.encode(), "text/plain; charset=utf-8", route, params, failure=failure)
+    def handle(self, d: Done) -> None:
+        if d.route is not None:
+            self.rendered_routes.add(d.route)
+        self.needs_client = self.needs_client or d.needs_client
+        for fetched in d.fetched:
+            self.enqueue(fetched, key(d.path), None)
+        if d.files or d.write_errors:
+            self.outputs.append(d)  # claimed at the end, in path order
+        if d.kind in ("page", "endpoint", "redirect") and d.files:
+            self.result.written.append(Written(d.path, d.kind, d.status, d.route, d.files[0]))
+        if d.kind == "page":
+            self.result.data_files += len(d.files) == 2
+            self.sitemap.append(d.url)
+        if d.kind in ("page", "endpoint") and d.headers:
+            self.headers[d.url] = d.headers
+        if d.kind == "redirect":
+            self.redirects[d.url] = (d.location, d.status)
+        if d.kind == "error":
+            self._error(d)
+        if d.ids is not None:
+            here = key(d.path)
+            self.ids[here] = d.ids
+            self.urls[here] = d.url.removeprefix(self.config.base_path) or "/"
+            self._follow(d, here)
 
-    def handle(self, r: Rendered) -> None:
-        if r.route is not None:
-            self.rendered_routes.add(r.route.id)
-        if CLIENT_DEP in r.deps:
-            self.needs_client = True
-        for fetched in r.fetched:
-            self.enqueue(fetched, key(r.path), None)
-        if r.kind == "page":
-            page_file = output.page_file(r.path, self.site.option(r.route, "trailing_slash"))
-            if self._write(r, page_file, r.body) and self._write(r, output.data_file(r.path), self._envelope(r), count=False):
-                self.result.data_files += 1
-            url = self.config.base_path + self.site.canonical(r.path, r.route)
-            if r.headers:
-                self.headers[url] = r.headers
-            self.sitemap.append(url)
-            self._crawl(r)
-        elif r.kind == "endpoint":
-            rel = output.endpoint_file(r.path)
-            self._write(r, rel, r.body)
-            headers = dict(r.headers)
-            implied = mimetypes.guess_type(rel)[0]
-            if implied is None or implied != r.content_type.split(";")[0].strip():
-                headers["content-type"] = r.content_type
-            if headers:
-                self.headers[self.config.base_path + r.path] = headers
-        elif r.kind == "redirect":
-            # A redirect is written as a page (with a meta refresh) unless its path names a file.
-            as_page = r.route.is_page or "." not in r.path.rsplit("/", 1)[-1]
-            rel = output.page_file(r.path, self.site.option(r.route, "trailing_slash")) if as_page else output.endpoint_file(r.path)
-            self._write(r, rel, r.body)
-            self.redirects[self.config.base_path + self.site.canonical(r.path, r.route)] = (r.location, r.status)
-            self._crawl(r)
-        else:
-            self._error(r)
+    def _write_problem(self, d: Done, message: str) -> None:
+        self.result.problems.append(Problem("write", message, path=d.path, route=d.route, params=d.params, chain=self.chain(key(d.path))))
 
-    def _envelope(self, r: Rendered) -> bytes:
-        import json
-
-        return json.dumps(r.envelope, ensure_ascii=False, indent=None, separators=(",", ":")).encode()
-
-    def _write(self, r: Rendered, rel: str, body: bytes, *, count: bool = True) -> bool:
-        try:
-            self.writer.write(rel, body)
-        except output.UnsafePath as exc:
-            self.result.problems.append(Problem("write", str(exc), path=r.path, route=r.route.id if r.route else None, params=r.params, chain=self.chain(key(r.path))))
-            return False
-        if count:
-            self.result.written.append(Written(r.path, r.kind, r.status, r.route.id if r.route else None, rel))
-        return True
-
-    def _error(self, r: Rendered) -> None:
-        k = key(r.path)
+    def _error(self, d: Done) -> None:
+        k = key(d.path)
         chain = self.chain(k)
-        route = r.route.id if r.route else None
-        if r.failure is not None:
-            f = r.failure
+        if d.failure is not None:
+            f = d.failure
             self.result.problems.append(Problem(
-                "load", f"{r.status} {r.path}: {f.message}", path=r.path, route=route, params=r.params,
+                "load", f"{d.status} {d.path}: {f.message}", path=d.path, route=d.route, params=d.params,
                 file=f.file, line=f.line, chain=chain, frames=f.frames,
             ))
             return
         # A seeded path (entries(), the config) must build; a crawled link is judged by policy.
         severity = "error" if self.seen.get(k) is None else self._policy("on_http_error")
         if severity:
-            message = f"{r.status} {r.path}{self._linked(k)}"
-            self.result.problems.append(Problem("http", message, severity, path=r.path, route=route, params=r.params, chain=chain))
+            message = f"{d.status} {d.path}{self._linked(k)}"
+            self.result.problems.append(Problem("http", message, severity, path=d.path, route=d.route, params=d.params, chain=chain))
 
-    def _crawl(self, r: Rendered) -> None:
-        found = crawl.find(r.body.decode("utf-8", "replace"))
-        here = key(r.path)
-        self.ids[here] = found.ids
-        self.urls[here] = self.site.canonical(r.path, r.route)
-        if not self.config.prerender.crawl:
-            return
-        base_url = self.site.absolute(self.site.canonical(r.path, r.route))
-        origin = urlsplit(base_url)
-        for link in found.links:
-            target = urlsplit(urljoin(base_url, link))
-            if target.scheme not in ("http", "https") or target.netloc != origin.netloc:
-                continue  # mailto:, data:, javascript: and other hosts are not ours to check
-            path = unquote(target.path)
-            base = self.config.base_path
-            if base:
-                if not (path == base or path.startswith(base + "/")):
-                    self._report_link(f"{path} is outside the base path {base}", here)
-                    continue
-                path = path[len(base):] or "/"
+    def _follow(self, d: Done, here: str) -> None:
+        """Queue the same-site paths a page links to; note its #id links for the end."""
+        base = self.config.base_path
+        for path in d.outside_base:
+            self._report_link(f"{path} is outside the base path {base}", here)
+        for path, fragment in d.links:
             if output.unsafe_reason(path):
                 self.enqueue(path, here, None)  # reports it; never reaches a load or the writer
                 continue
-            if path in GENERATED or self._is_static(path):
-                continue
-            if target.fragment:
-                self.anchors.append((key(path), unquote(target.fragment), here))
+            if fragment:
+                self.anchors.append((key(path), fragment, here))
             if key(path) in self.seen:
                 continue
             try:
@@ -312,11 +282,6 @@ class Prerender:
                     self._report_link(f"{path} is not prerendered (prerender = False in {found_route[0].dir})", here, key(path))
                 continue
             self.enqueue(path, here, None)
-
-    def _is_static(self, path: str) -> bool:
-        static_dir = self.config.static_dir
-        candidate = (static_dir / path.lstrip("/")).resolve()
-        return candidate.is_relative_to(static_dir.resolve()) and candidate.is_file()
 
     def _report_link(self, message: str, referrer: str, target: str | None = None) -> None:
         severity = self._policy("on_http_error")
@@ -361,7 +326,28 @@ class Prerender:
 
     # -- 3. what the whole crawl tells ------------------------------------------------------------
 
+    def _claim_outputs(self) -> None:
+        """Claim every written file in path order, so a clash between two paths (/feed and
+        /feed/x) is reported the same way whatever order the workers finished in."""
+        for d in sorted(self.outputs, key=lambda d: d.path):
+            for rel in d.files:
+                try:
+                    self.writer.claim(rel)
+                except output.UnsafePath as exc:
+                    self._write_problem(d, str(exc))
+                    break
+            else:
+                if d.write_errors:
+                    # A worker could not write a file: claiming it says which clash caused it.
+                    rel, why = d.write_errors[0]
+                    try:
+                        self.writer.claim(rel)
+                        self._write_problem(d, f"{rel}: {why}")
+                    except output.UnsafePath as exc:
+                        self._write_problem(d, str(exc))
+
     def finish(self) -> None:
+        self._claim_outputs()
         severity = self._policy("on_missing_id")
         if severity:
             for target, anchor, referrer in sorted(set(self.anchors)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,6 +43,14 @@ class Site:
                 if hasattr(module, name):
                     return getattr(module, name)
         return {"prerender": True, "trailing_slash": self.config.trailing_slash}[name]
+
+    @cached_property
+    def static_files(self) -> frozenset[str]:
+        """Every file in static/, as a site path ("/css/site.css"); read once."""
+        static = self.config.static_dir
+        if not static.is_dir():
+            return frozenset()
+        return frozenset("/" + p.relative_to(static).as_posix() for p in static.rglob("*") if p.is_file())
 
     # -- URLs -------------------------------------------------------------------------------
 

@@ -1,0 +1,131 @@
+"""Render one path to files: (site snapshot, path, props) -> written files + what the crawl needs.
+
+This is the unit of work the build hands to worker processes: it calls `respond()`,
+writes the outputs through `Writer.put`, and parses the HTML for links and ids, then
+returns a small picklable `Done` (no bodies) for the queue in `prerender`.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
+
+from . import crawl, output
+from .failures import Failure, from_exception
+from .respond import Rendered, respond
+from .site import Site
+from .templates import CLIENT_DEP, CLIENT_FILE
+
+# Files the build writes itself; links to them are not routes.
+GENERATED = frozenset({"/404.html", "/sitemap.xml", "/_headers", "/_redirects", "/" + CLIENT_FILE})
+
+
+@dataclass
+class Done:
+    """What rendering one path produced, for the queue (small and picklable: no bodies)."""
+
+    path: str
+    kind: str  # "page", "endpoint", "redirect" or "error"
+    status: int
+    route: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)  # written below the staging folder
+    url: str | None = None  # as it is linked, with the base path: /docs/about/
+    headers: dict[str, str] = field(default_factory=dict)  # for _headers
+    location: str | None = None
+    links: list[tuple[str, str]] = field(default_factory=list)  # (site path, fragment), same-site only
+    outside_base: list[str] = field(default_factory=list)  # same-host paths outside the base path
+    ids: frozenset[str] | None = None
+    fetched: list[str] = field(default_factory=list)
+    deps: list[str] = field(default_factory=list)
+    failure: Failure | None = None
+    write_errors: list[tuple[str, str]] = field(default_factory=list)  # (file, why it failed)
+
+    @property
+    def needs_client(self) -> bool:
+        return CLIENT_DEP in self.deps
+
+
+async def render(site: Site, writer: output.Writer, path: str, props: Any = None, *, crawl_links: bool = True) -> Done:
+    """Given a path, render it, write its files and return what the queue needs to know."""
+    r = await _respond(site, path, props)
+    done = Done(
+        r.path, r.kind, r.status, r.route.id if r.route else None, r.params,
+        location=r.location, fetched=r.fetched, deps=r.deps, failure=r.failure,
+    )
+    base = site.config.base_path
+    if r.kind == "page":
+        done.url = base + site.canonical(r.path, r.route)
+        done.headers = dict(r.headers)
+        envelope = json.dumps(r.envelope, ensure_ascii=False, separators=(",", ":")).encode()
+        _put(writer, done, output.page_file(r.path, site.option(r.route, "trailing_slash")), r.body)
+        _put(writer, done, output.data_file(r.path), envelope)
+        _crawl(site, done, r, crawl_links)
+    elif r.kind == "endpoint":
+        rel = output.endpoint_file(r.path)
+        done.url = base + r.path
+        done.headers = dict(r.headers)
+        implied = mimetypes.guess_type(rel)[0]
+        if implied is None or implied != r.content_type.split(";")[0].strip():
+            done.headers["content-type"] = r.content_type
+        _put(writer, done, rel, r.body)
+    elif r.kind == "redirect":
+        # A redirect is written as a page (with a meta refresh) unless its path names a file.
+        as_page = r.route.is_page or "." not in r.path.rsplit("/", 1)[-1]
+        rel = output.page_file(r.path, site.option(r.route, "trailing_slash")) if as_page else output.endpoint_file(r.path)
+        done.url = base + site.canonical(r.path, r.route)
+        _put(writer, done, rel, r.body)
+        _crawl(site, done, r, crawl_links)
+    return done
+
+
+async def _respond(site: Site, path: str, props: Any) -> Rendered:
+    """respond(), with anything that escapes it turned into this path's failure: one
+    path's problem must not stop the build (all errors, then fail)."""
+    try:
+        return await respond(site, path, props=props)
+    except Exception as exc:
+        try:
+            found = site.match(path)
+        except Exception:
+            found = None
+        route, params = found if found else (None, {})
+        failure = from_exception(exc, site.root)
+        return Rendered(path, "error", 500, failure.message.encode(), "text/plain; charset=utf-8", route, params, failure=failure)
+
+
+def _put(writer: output.Writer, done: Done, rel: str, body: bytes) -> None:
+    try:
+        writer.put(rel, body)
+    except (output.UnsafePath, OSError) as exc:
+        done.write_errors.append((rel, str(exc)))
+        return
+    done.files.append(rel)
+
+
+def _crawl(site: Site, done: Done, r: Rendered, crawl_links: bool) -> None:
+    """Parse the HTML just written: its ids, and the same-site paths it links to."""
+    found = crawl.find(r.body.decode("utf-8", "replace"))
+    done.ids = found.ids
+    if not crawl_links:
+        return
+    base_url = site.absolute(site.canonical(r.path, r.route))
+    origin = urlsplit(base_url).netloc
+    base = site.config.base_path
+    static = site.static_files
+    for link in found.links:
+        target = urlsplit(urljoin(base_url, link))
+        if target.scheme not in ("http", "https") or target.netloc != origin:
+            continue  # mailto:, data:, javascript: and other hosts are not ours to check
+        path = unquote(target.path)
+        if base:
+            if not (path == base or path.startswith(base + "/")):
+                done.outside_base.append(path)
+                continue
+            path = path[len(base):] or "/"
+        if path in GENERATED or path in static:
+            continue
+        done.links.append((path, unquote(target.fragment)))

@@ -1,0 +1,112 @@
+"""Worker processes: render batches of paths on every core.
+
+Jinja and Markdown are CPU-bound and the GIL rules out threads, so the build forks
+`jobs` processes after seeding. Forked workers inherit the parsed site (route modules,
+templates, content front matter) instead of re-reading it. Inside each worker an event
+loop renders a batch concurrently, so loads waiting on I/O overlap. With one job,
+batches run in this process through the same function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import multiprocessing
+import os
+import signal
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from .output import Writer
+from .render import Done, render
+from .site import Site
+
+
+@dataclass
+class Job:
+    """What every worker needs, set in the parent before it forks."""
+
+    site: Site
+    writer: Writer
+    props: dict[str, Any]  # path -> props from entries(), looked up rather than pickled
+    crawl_links: bool
+    concurrency: int
+
+
+PR_SET_PDEATHSIG = 1
+_job: Job | None = None
+_loops: dict[int, asyncio.AbstractEventLoop] = {}
+
+
+def loop() -> asyncio.AbstractEventLoop:
+    """This process's event loop, kept across batches so its HTTP client keeps its connections."""
+    pid = os.getpid()
+    if pid not in _loops:
+        _loops[pid] = asyncio.new_event_loop()
+    return _loops[pid]
+
+
+def render_batch(paths: list[str]) -> list[Done]:
+    job = _job
+    assert job is not None, "render_batch runs only inside a Pool"
+
+    async def batch() -> list[Done]:
+        gate = asyncio.Semaphore(job.concurrency)
+
+        async def one(path: str) -> Done:
+            async with gate:
+                return await render(job.site, job.writer, path, job.props.get(path), crawl_links=job.crawl_links)
+
+        return await asyncio.gather(*(one(p) for p in paths))
+
+    return loop().run_until_complete(batch())
+
+
+def _worker_init(parent: int) -> None:
+    # Ctrl-C is handled by the parent, which stops the pool and removes the staging folder.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A killed build must not leave workers writing into its staging folder: on Linux,
+    # ask to be killed with the parent.
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+class Pool:
+    """Runs `render_batch` in `jobs` forked processes, or in this process when jobs is 1."""
+
+    def __init__(self, job: Job, jobs: int) -> None:
+        global _job
+        _job = job
+        self.jobs = jobs
+        self.executor = None
+        if jobs > 1:
+            self.executor = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init, initargs=(os.getpid(),))
+
+    def submit(self, paths: list[str]) -> Future:
+        if self.executor is not None:
+            return self.executor.submit(render_batch, paths)
+        future: Future = Future()
+        try:
+            future.set_result(render_batch(paths))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+        return future
+
+    def close(self, *, cancel: bool = False) -> None:
+        """Stop the workers: after the last batch, or at once (`cancel`, on Ctrl-C or a crash)."""
+        if self.executor is None:
+            return
+        if cancel:
+            # A batch may be stuck in a slow load: don't wait for it. The executor has no
+            # public way to stop running work, so terminate its processes.
+            for process in list(getattr(self.executor, "_processes", {}).values()):
+                process.terminate()
+        self.executor.shutdown(wait=not cancel, cancel_futures=cancel)
+        self.executor = None
