@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import context, workers
 from .config import Config
 from .errors import ManifestError, SsgError, UsageError
+from .cache import Cache
 from .output import Writer
 from .prerender import Prerender, Result, write_extras
 from .problems import Problem
@@ -21,18 +22,28 @@ class Summary:
     result: Result
     seconds: float
     out: str
+    reused: int = 0  # paths replayed from the build cache
+    rendered: list[tuple[str, str]] = field(default_factory=list)  # (path, why), for --explain
 
     @property
     def ok(self) -> bool:
         return not self.result.errors
 
 
-def build(config: Config, *, progress: Callable[[int, int], None] | None = None, jobs: int | None = None, concurrency: int = 8) -> Summary:
+def build(
+    config: Config,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    jobs: int | None = None,
+    concurrency: int = 8,
+    fresh: bool = False,
+) -> Summary:
     """Given a validated config, build the site into config.out_dir and return a Summary.
 
     The output folder is replaced only when the build has no errors; otherwise it is left
     exactly as it was. `jobs` processes render (default: one per core); `concurrency`
-    paths are in flight in each, so loads waiting on I/O overlap. A bad routes/ tree fails the build before any user code runs, with
+    paths are in flight in each, so loads waiting on I/O overlap. Paths whose sources did
+    not change since the last build are reused from it (see cache.py) unless `fresh`. A bad routes/ tree fails the build before any user code runs, with
     every problem of the tree in the Summary. Raises UsageError for an output folder that
     would replace the site's own files.
     """
@@ -50,8 +61,11 @@ def build(config: Config, *, progress: Callable[[int, int], None] | None = None,
     writer.start()
     try:
         # 3. Seed the queue, render every path, crawl what it links to.
-        pre = Prerender(site, writer, progress=progress, jobs=jobs or os.cpu_count() or 1, concurrency=concurrency)
+        build_cache = Cache(site, engine=markdown_engine_name(), enabled=not fresh)
+        pre = Prerender(site, writer, progress=progress, jobs=jobs or os.cpu_count() or 1, concurrency=concurrency, cache=build_cache)
         result = pre.run()
+        if build_cache.warning:
+            result.problems.append(Problem("cache", build_cache.warning, "warning"))
         # 4. Everything beside the pages: 404.html, sitemap.xml, _redirects, _headers, static/.
         try:
             workers.loop().run_until_complete(write_extras(site, writer, pre))
@@ -64,10 +78,18 @@ def build(config: Config, *, progress: Callable[[int, int], None] | None = None,
             writer.abort()
         else:
             writer.commit()
+            build_cache.save()
     except BaseException:
         writer.abort()  # Ctrl-C or a bug: leave the previous output as it was
         raise
-    return Summary(result, time.perf_counter() - started, str(config.out_dir))
+    return Summary(result, time.perf_counter() - started, str(config.out_dir), pre.reused, pre.rendered)
+
+
+def markdown_engine_name() -> str:
+    """Which Markdown engine renders bodies: part of the cache key, since it shapes the HTML."""
+    from .content.markdown import engine
+
+    return type(engine()).__name__ + "/" + os.environ.get("SSG_MARKDOWN", "")
 
 
 # Folders ssg reads the site from; the output must not replace or sit inside one of them.

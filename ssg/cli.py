@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--drafts", action="store_true", default=None, help="include content marked draft: true")
     build.add_argument("--no-crawl", action="store_true", help="render only the seeded paths; do not follow links")
     build.add_argument("--report", type=Path, metavar="FILE.json", help="write every page, warning and error as JSON")
+    build.add_argument("--fresh", action="store_true",
+                       help="ignore the build cache (.ssg-cache/) and render every page")
+    build.add_argument("--explain", action="store_true", help="say why each page was rendered rather than reused")
 
     routes = sub.add_parser("routes", help="print the route table: id, kind, params, layouts, entries count")
     add_root(routes)
@@ -106,13 +109,16 @@ def _build(args: argparse.Namespace) -> int:
     config = _load_config(args, **{k: v for k, v in overrides.items() if v is not None})
     progress = Progress()
     try:
-        summary = build(config, progress=progress, jobs=args.jobs)
+        summary = build(config, progress=progress, jobs=args.jobs, fresh=args.fresh)
     finally:
         progress.clear()  # also on Ctrl-C, so the next message starts on a clean line
     for problem in summary.result.warnings + summary.result.errors:
         print(problem_text(problem), file=sys.stderr)
         if os.environ.get("GITHUB_ACTIONS") == "true":
             print(github_annotation(problem))
+    if args.explain:
+        for path, why in sorted(summary.rendered):
+            print(f"rendered {path}: {why}", file=sys.stderr)
     if args.report:
         write_report(summary, args.report)
     print(summary_text(summary), file=sys.stderr)

@@ -110,6 +110,23 @@ class Writer:
         with open(self.staging / rel, "wb") as f:
             f.write(body)
 
+    def link_from(self, previous: Path, rels: list[str]) -> bool:
+        """Hard-link files of a previous build into the staging folder (copy where links
+        are refused); False, with nothing left half-done, when one of them is missing."""
+        if not all((previous / rel).is_file() for rel in rels):
+            return False
+        for rel in rels:
+            check_relative(rel)
+            parent = rel.rpartition("/")[0]
+            if parent and parent not in self._dirs:
+                (self.staging / parent).mkdir(parents=True, exist_ok=True)
+                self._dirs.add(parent)
+            try:
+                os.link(previous / rel, self.staging / rel)
+            except OSError:
+                shutil.copyfile(previous / rel, self.staging / rel)
+        return True
+
     def claim(self, rel: str) -> None:
         """Record that the build wrote `rel`; refuse a second writer or a file/folder clash."""
         if rel in self.written:

@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from . import output
@@ -21,6 +21,9 @@ from .respond import error_page
 from .site import Site
 from .templates import CLIENT_FILE, CLIENT_SOURCE
 from .workers import Job, Pool
+
+if TYPE_CHECKING:
+    from .cache import Cache
 
 BATCH = 16  # paths per round trip to a worker process
 
@@ -62,13 +65,23 @@ class Prerender:
     """Given a site and a writer, crawl and write the whole site (`run()`)."""
 
     def __init__(
-        self, site: Site, writer: Writer, *, progress: Callable[[int, int], None] | None = None, jobs: int = 1, concurrency: int = 8
+        self,
+        site: Site,
+        writer: Writer,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        jobs: int = 1,
+        concurrency: int = 8,
+        cache: Cache | None = None,
     ) -> None:
         self.site = site
         self.config = site.config
         self.writer = writer
         self.progress = progress or (lambda done, total: None)
         self.jobs = jobs
+        self.cache = cache
+        self.rendered: list[tuple[str, str]] = []  # (path, why it was rendered), for --explain
+        self.reused = 0
         self.concurrency = concurrency
         self.result = Result()
         self.queue: deque[str] = deque()
@@ -192,8 +205,15 @@ class Prerender:
                 while self.queue and len(pending) < 2 * self.jobs:
                     # Batches amortise the cost of a round trip to a worker; small when the queue is short.
                     size = max(1, min(BATCH, len(self.queue) // (2 * self.jobs)))
-                    batch = [self.queue.popleft() for _ in range(min(size, len(self.queue)))]
-                    pending[pool.submit(batch)] = batch
+                    batch = []
+                    while self.queue and len(batch) < size:
+                        k = self.queue.popleft()
+                        if not self._reuse(k):
+                            batch.append(k)
+                    if batch:
+                        pending[pool.submit(batch)] = batch
+                if not pending:
+                    continue
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 # Handled in path order so the run depends on timing no more than it must.
                 for future in sorted(finished, key=lambda f: pending[f][0]):
@@ -206,6 +226,8 @@ class Prerender:
                     for done in dones:
                         self.handle(done)
                         self.done += 1
+                        if self.cache is not None and done.failure is None and done.kind != "error" and not done.write_errors:
+                            self.cache.record(key(done.path), done, self.props.get(key(done.path)))
                 self.progress(self.done, self.done + len(self.queue) + sum(map(len, pending.values())))
         except BaseException:
             pool.close(cancel=True)
@@ -213,6 +235,22 @@ class Prerender:
         pool.close()
         self.finish()
         return self.result
+
+    def _reuse(self, k: str) -> bool:
+        """Replay a path from the previous build when nothing it read changed: link its
+        files from the previous output and feed its links to the crawl."""
+        if self.cache is None:
+            self.rendered.append((k, "--fresh"))
+            return False
+        entry, why = self.cache.reusable(k, self.props.get(k))
+        if entry is None or not self.writer.link_from(self.config.out_dir, entry.done.files):
+            self.rendered.append((k, why or "its files are missing from the previous output"))
+            return False
+        self.handle(entry.done)
+        self.cache.entries[k] = entry
+        self.done += 1
+        self.reused += 1
+        return True
 
     def handle(self, d: Done) -> None:
         if d.route is not None:

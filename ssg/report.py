@@ -60,6 +60,7 @@ def summary_text(s: Summary) -> str:
         f"{verdict}\n"
         f"  {pages} pages, {r.data_files} data files, {endpoints} endpoints, {redirects} redirects, "
         f"{r.static_files} static files, {len(r.warnings)} warnings, {len(r.errors)} errors in {s.seconds:.2f}s"
+        + (f"\n  {s.reused} of {s.reused + len(s.rendered)} paths reused from the build cache (--explain says why the rest were rendered)" if s.reused else "")
     )
 
 

@@ -43,7 +43,7 @@ def test_help_lists_every_command_and_build_option():
     for command in ("build", "routes", "new"):
         assert command in top
     build = run_ssg("build", "--help").stdout
-    for flag in ("--out", "--base-path", "--origin", "--jobs", "--drafts", "--no-crawl", "--report"):
+    for flag in ("--out", "--base-path", "--origin", "--jobs", "--drafts", "--no-crawl", "--report", "--fresh", "--explain"):
         assert flag in build
 
 

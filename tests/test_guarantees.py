@@ -74,7 +74,8 @@ def test_failed_build_leaves_the_previous_output_exactly_as_it_was(previous_outp
 def start_slow_build(site: Path, out: Path, marker: Path) -> subprocess.Popen:
     """Start `ssg build` on tests/sites/slow-load and return once its slow load is running."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "ssg.cli", "build", "-C", str(site), "--out", str(out)],
+        # --fresh: the slow page must render, not be reused from the first build's cache.
+        [sys.executable, "-m", "ssg.cli", "build", "-C", str(site), "--out", str(out), "--fresh"],
         env=clean_env(SLOW_LOAD_MARKER=str(marker)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     # The slow load writes the marker, then sleeps for a minute: the test stops the build mid-way.

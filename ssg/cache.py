@@ -1,0 +1,247 @@
+"""The build cache (`.ssg-cache/`): what every output read, so an unchanged page is reused.
+
+For each path the last successful build wrote, the cache records the hash of every
+source it read (route modules, templates, content files, content folders, static files
+it fetched), the props it got from entries(), and what the crawl learned from it (links,
+ids). A path whose sources all hash the same is *replayed*: its files are hard-linked
+from the previous output and its links feed the crawl, with no load or template run.
+
+Anything that can change every page goes into one site-wide key instead: the ssg
+version, the config, SOURCE_DATE_EPOCH, the route tree, every Python module of the site
+outside routes/ (lib/, params/: loads import them), templates/ (includes may be named at
+run time), and the Markdown engine. Pages that fetched an absolute URL are always
+rendered again: the remote answer may have changed.
+
+The folder is safe to delete; a corrupt or truncated cache file is ignored with a
+warning, never trusted. `ssg build --fresh` ignores it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .render import Done
+from .site import Site
+
+FORMAT = 1
+FILE = "build.json"
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class Hasher:
+    """Hashes sources by name, each once per build; files by content, with a stat cache
+    carried across builds so unchanged files are not read again."""
+
+    def __init__(self, root: Path, stats: dict[str, list]) -> None:
+        self.root = root
+        self.stats = stats  # rel -> [mtime_ns, size, hash], from the previous build
+        self.memo: dict[str, str | None] = {}
+
+    def __call__(self, dep: str) -> str | None:
+        """The current hash of a dependency, or None when it cannot be known (a remote URL)."""
+        if dep not in self.memo:
+            self.memo[dep] = self._hash(dep)
+        return self.memo[dep]
+
+    def _hash(self, dep: str) -> str | None:
+        if "://" in dep:
+            return None
+        if dep.startswith("ssg:"):
+            return __version__
+        path = self.root / dep
+        if dep.endswith("/"):
+            if not path.is_dir():
+                return "missing"
+            # A folder's listing: which files it holds (their contents are deps of their own).
+            names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+            return _digest("\n".join(names).encode())
+        try:
+            st = path.stat()
+        except OSError:
+            return "missing"
+        known = self.stats.get(dep)
+        if known and known[0] == st.st_mtime_ns and known[1] == st.st_size:
+            return known[2]
+        try:
+            digest = _digest(path.read_bytes())
+        except OSError:
+            return "missing"
+        self.stats[dep] = [st.st_mtime_ns, st.st_size, digest]
+        return digest
+
+
+def site_key(site: Site, engine: str) -> dict[str, str]:
+    """The parts of the site-wide key, by name (so --explain can say which one changed)."""
+    config = dataclasses.asdict(site.config)
+    config.pop("file", None)
+    parts = {
+        "ssg": f"{__version__}/{FORMAT}",
+        "config": _digest(json.dumps(config, sort_keys=True, default=str).encode()),
+        "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", ""),
+        "routes": _digest("\n".join(
+            f"{r.id} {r.template} {r.module} {r.server} {[l.dir for l in r.layouts]} {r.error_pages}" for r in site.manifest.routes
+        ).encode()),
+        "markdown": engine,
+    }
+    # templates/ (an include may be named at run time), params/ (matchers) and collection
+    # schemas can affect any page. Sorted so the key is the same on every machine.
+    files = sorted(
+        p.relative_to(site.root).as_posix()
+        for pattern in ("templates/**/*", "params/**/*.py", "content/**/_collection.yaml")
+        for p in site.root.glob(pattern)
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+    blob = b"".join(f.encode() + b"\0" + (site.root / f).read_bytes() + b"\0" for f in files)
+    parts["templates, params and schemas"] = _digest(blob)
+    return parts
+
+
+def site_modules(root: Path) -> list[str]:
+    """The site's own Python modules this process imported (lib/posts.py, ...), outside
+    routes/ (route modules are recorded per page). Loads may use any of them."""
+    found = set()
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if not file:
+            continue
+        path = Path(file).resolve()
+        if path.is_relative_to(root) and not path.is_relative_to(root / "routes") and ".venv" not in path.parts:
+            found.add(path.relative_to(root).as_posix())
+    return sorted(found)
+
+
+def props_hash(props: Any) -> str | None:
+    """A stable hash of entries() props, or None when they have no stable form (then the
+    page is always rendered again)."""
+    if props is None:
+        return ""
+    try:
+        from .serialize import dumps
+
+        return _digest(dumps(props, root="props").encode())
+    except Exception:
+        text = repr(props)
+        return None if " at 0x" in text else _digest(text.encode())
+
+
+@dataclass
+class Entry:
+    """One path of the previous build: its Done, its sources' hashes and its props' hash."""
+
+    done: Done
+    deps: dict[str, str | None]
+    props: str | None
+
+
+class Cache:
+    """Reads the previous build's record and decides, per path, whether it can be reused."""
+
+    def __init__(self, site: Site, *, engine: str, enabled: bool = True) -> None:
+        self.site = site
+        self.dir = site.root / ".ssg-cache"
+        self.key = site_key(site, engine)
+        self.previous: dict[str, Entry] = {}
+        self.previous_key: dict[str, str] = {}
+        self.previous_out = ""
+        self.previous_modules: dict[str, str | None] = {}
+        self.warning: str | None = None
+        stats: dict[str, list] = {}
+        self.enabled = enabled
+        if enabled:
+            stats = self._load()
+        self.hash = Hasher(site.root, stats)
+        self.entries: dict[str, Entry] = {}  # this build's record
+
+    def _load(self) -> dict[str, list]:
+        file = self.dir / FILE
+        if not file.is_file():
+            return {}
+        try:
+            raw = json.loads(file.read_text("utf-8"))
+            if raw.get("format") != FORMAT:
+                return {}
+            self.previous_key = dict(raw["key"])
+            self.previous_out = raw["out"]
+            self.previous_modules = dict(raw["modules"])
+            self.previous = {
+                k: Entry(Done(**_done_from_json(v["done"])), v["deps"], v["props"]) for k, v in raw["paths"].items()
+            }
+            return {k: list(v) for k, v in raw["stats"].items()}
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+            self.warning = f"{file}: the build cache is unreadable ({type(exc).__name__}); ignoring it and rendering every page"
+            self.previous, self.previous_key = {}, {}
+            return {}
+
+    def reusable(self, k: str, props: Any) -> tuple[Entry | None, str]:
+        """Given a path's key and props, return (its previous entry, "") when nothing it read
+        changed, else (None, why it must be rendered)."""
+        if not self.enabled:
+            return None, "--fresh"
+        if self.previous_key != self.key:
+            changed = sorted(n for n in self.key if self.previous_key.get(n) != self.key[n])
+            return None, ("no previous build" if not self.previous_key else f"{', '.join(changed)} changed")
+        if self.previous_out != str(self.site.config.out_dir):
+            return None, "the output folder changed"
+        for module, digest in self.previous_modules.items():
+            if self.hash(module) != digest:
+                return None, f"site module {module} changed"
+        entry = self.previous.get(k)
+        if entry is None:
+            return None, "new path"
+        if entry.props != props_hash(props) or entry.props is None:
+            return None, "its entries() props changed"
+        for dep, digest in entry.deps.items():
+            now = self.hash(dep)
+            if now is None:
+                return None, f"it fetched {dep}"
+            if now != digest:
+                return None, f"{dep} changed"
+        return entry, ""
+
+    def record(self, k: str, done: Done, props: Any) -> None:
+        self.entries[k] = Entry(done, {dep: self.hash(dep) for dep in done.deps}, props_hash(props))
+
+    def save(self) -> None:
+        """Write this build's record (after a successful build only), atomically."""
+        self.dir.mkdir(exist_ok=True)
+        payload = {
+            "format": FORMAT,
+            "key": self.key,
+            "out": str(self.site.config.out_dir),
+            "modules": {m: self.hash(m) for m in site_modules(self.site.root)},
+            # Sorted: the cache, like the output, should not depend on the order of the run.
+            "paths": {k: {"done": _done_to_json(e.done), "deps": e.deps, "props": e.props} for k, e in sorted(self.entries.items())},
+            "stats": dict(sorted(self.hash.stats.items())),
+        }
+        tmp = self.dir / f".{FILE}.{os.getpid()}"
+        tmp.write_text(json.dumps(payload, separators=(",", ":")), "utf-8")
+        os.replace(tmp, self.dir / FILE)
+        gitignore = self.dir / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text("*\n")
+
+
+def _done_to_json(done: Done) -> dict[str, Any]:
+    raw = dataclasses.asdict(done)
+    raw["ids"] = sorted(done.ids) if done.ids is not None else None
+    raw.pop("failure")  # only successful builds are recorded
+    return raw
+
+
+def _done_from_json(raw: dict[str, Any]) -> dict[str, Any]:
+    raw = dict(raw)
+    raw["ids"] = frozenset(raw["ids"]) if raw["ids"] is not None else None
+    raw["links"] = [tuple(link) for link in raw["links"]]
+    raw["write_errors"] = [tuple(e) for e in raw["write_errors"]]
+    return raw

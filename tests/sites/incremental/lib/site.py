@@ -1,0 +1,2 @@
+SITE_NAME = "Incremental"
+EXTRA = ["a", "b"]

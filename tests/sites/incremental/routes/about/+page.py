@@ -1,0 +1,3 @@
+async def load(event):
+    info = await event.fetch("/data.json")
+    return {"info": info.json()}

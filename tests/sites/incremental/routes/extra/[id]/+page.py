@@ -1,0 +1,9 @@
+from lib.site import EXTRA
+
+
+def entries():
+    return [{"id": x} for x in EXTRA]
+
+
+def load(event):
+    return {"id": event.params["id"]}

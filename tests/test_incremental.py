@@ -1,0 +1,125 @@
+"""Incremental builds: after any edit, a build that reuses the cache writes exactly what a
+clean build of the same sources writes, byte for byte."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SITES, run_ssg
+
+EPOCH = "1700000000"
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+
+
+def build(site: Path, out: Path, *args: str):
+    result = run_ssg("build", "-C", str(site), "--out", str(out), *args, env=env())
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def edit(site: Path, rel: str, old: str, new: str) -> None:
+    path = site / rel
+    text = path.read_text()
+    assert old in text, f"{rel} has no {old!r}"
+    path.write_text(text.replace(old, new))
+
+
+def add_post(site: Path) -> None:
+    (site / "content/posts/post-5.md").write_text("---\ntitle: Post 5\ndate: 2024-05-01\ntags: [new]\n---\nFifth.\n")
+
+
+EDITS = {
+    "post body": lambda s: edit(s, "content/posts/post-2.md", "More text.", "Changed text."),
+    "post date reorders the index": lambda s: edit(s, "content/posts/post-1.md", "2024-01-01", "2025-01-01"),
+    "post tags": lambda s: edit(s, "content/posts/post-3.md", "tags: [t1, all]", "tags: [t1, all, fresh]"),
+    "template include": lambda s: edit(s, "templates/footer.html", "footer v1", "footer v2"),
+    "layout": lambda s: edit(s, "routes/+layout.html", "<nav>", "<nav class=main>"),
+    "+page.py": lambda s: edit(s, "routes/tags/[tag]/+page.py", '"tag": event.params["tag"]', '"tag": event.params["tag"].upper()'),
+    "site module imported by a load": lambda s: edit(s, "lib/site.py", '"Incremental"', '"Renamed"'),
+    "config": lambda s: edit(s, "ssg.toml", "inc.example.com", "other.example.com"),
+    "static file fetched by a load": lambda s: edit(s, "static/data.json", "v1", "v2"),
+    "static file copied": lambda s: edit(s, "static/style.css", "black", "navy"),
+    "post deleted": lambda s: (s / "content/posts/post-4.md").unlink(),
+    "post added": add_post,
+    "entries() result": lambda s: edit(s, "lib/site.py", '["a", "b"]', '["a", "c"]'),
+}
+
+
+@pytest.mark.parametrize("name", list(EDITS))
+def test_incremental_build_equals_clean_build(tmp_path, name):
+    incremental, clean = tmp_path / "inc", tmp_path / "clean"
+    shutil.copytree(SITES / "incremental", incremental)
+    out_inc, out_clean = tmp_path / "out-inc", tmp_path / "out-clean"
+    build(incremental, out_inc)
+    EDITS[name](incremental)
+    result = build(incremental, out_inc, "--explain")
+    shutil.copytree(incremental, clean, ignore=shutil.ignore_patterns(".ssg-cache"))
+    build(clean, out_clean, "--fresh")
+    assert snapshot(out_inc) == snapshot(out_clean)
+    assert "rendered" in result.stderr, "the edit must make something render again"
+
+
+def rendered_paths(stderr: str) -> set[str]:
+    return set(re.findall(r"^rendered (\S+):", stderr, re.M))
+
+
+def test_no_change_reuses_every_path(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "incremental", site)
+    build(site, tmp_path / "out")
+    before = snapshot(tmp_path / "out")
+    result = build(site, tmp_path / "out", "--explain")
+    assert rendered_paths(result.stderr) == set()
+    assert re.search(r"(\d+) of \1 paths reused", result.stderr), result.stderr
+    assert snapshot(tmp_path / "out") == before
+
+
+def test_one_post_edit_renders_exactly_the_pages_that_read_it(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "incremental", site)
+    build(site, tmp_path / "out")
+    edit(site, "content/posts/post-2.md", "More text.", "Changed text.")
+    result = build(site, tmp_path / "out", "--explain")
+    # The post, the listings that show it (index, its tags, the endpoint); not the other posts.
+    assert rendered_paths(result.stderr) == {"/", "/posts/post-2", "/tags/t0", "/tags/all", "/tags/t1", "/api/posts.json"}
+    assert "rendered /posts/post-2: content/posts/post-2.md changed" in result.stderr
+
+
+def test_fresh_renders_everything(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "incremental", site)
+    build(site, tmp_path / "out")
+    result = build(site, tmp_path / "out", "--fresh", "--explain")
+    assert "reused" not in result.stderr
+    assert "rendered /posts/post-1: --fresh" in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong shape"])
+def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "incremental", site)
+    build(site, tmp_path / "out")
+    expected = snapshot(tmp_path / "out")
+    cache = site / ".ssg-cache/build.json"
+    text = cache.read_text()
+    cache.write_text({
+        "truncate": text[: len(text) // 2],
+        "garbage": "\x00\x01 not json",
+        "wrong shape": json.dumps({"format": 1, "key": {}, "out": 3, "paths": {"/": {"done": "x"}}}),
+    }[damage])
+    result = build(site, tmp_path / "out", "--explain")
+    assert "the build cache is unreadable" in result.stderr
+    assert "reused" not in result.stderr
+    assert snapshot(tmp_path / "out") == expected
