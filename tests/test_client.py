@@ -50,12 +50,19 @@ SITE = {
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def browser():
+    # One Chromium for the module: Playwright's sync API allows one instance per thread.
+    with chromium() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, browser):
     root = write_site(tmp_path_factory.mktemp("client") / "site", SITE)
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(int(time.time()) - AGE)}
     result = run_ssg("build", "-C", str(root), env=env)
     assert result.returncode == 0, result.stderr
-    with static_server(root / "build", {"/_vendor/query-core": QUERY_CORE}) as (url, hits), chromium() as browser:
+    with static_server(root / "build", {"/_vendor/query-core": QUERY_CORE}) as (url, hits):
         yield root / "build", url, hits, browser
 
 
@@ -160,3 +167,37 @@ def test_seed_query_client_dates_data_by_generated_at(page):
     assert result["updatedAt"] == result["expected"]
     assert result["fresh"] == 1 and result["callsAfterLong"] == 0, "a staleTime longer than the build's age keeps the data"
     assert result["refetched"] == {"fresh": True} and result["calls"] == 1, "a shorter staleTime refetches"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, browser):
+    from conftest import REPO
+
+    out = tmp_path_factory.mktemp("demo") / "out"
+    result = run_ssg("build", "-C", str(REPO), "--out", str(out), "--fresh", env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
+    assert result.returncode == 0, result.stderr
+    with static_server(out) as (url, hits):
+        yield out, url, hits, browser
+
+
+def test_demo_blog_filters_by_tag_in_the_browser_and_preloads_posts(demo):
+    out, url, hits, browser = demo
+    posts = json.loads((out / "api/posts.json").read_text())
+    tag = sorted({t for p in posts for t in p["tags"]})[0]
+    expected = [p["title"] for p in posts if tag in p["tags"]]
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        tab.goto(url + "/blog/")
+        tab.wait_for_selector("#tag-filter:not([hidden])")
+        tab.select_option("#tag-filter select", tag)
+        assert tab.locator("#tagged li a").all_inner_texts() == expected
+        assert tab.locator("#listing").is_hidden()
+        assert hits["/api/posts.json"] == 1
+        assert hits["/blog/__data.json"] == 0, "the index's own data is embedded"
+        first = tab.locator("#tagged li a").first
+        target = first.get_attribute("href")
+        first.hover()
+        assert wait_for_hits(hits, target + "__data.json", 1) == 1
+    finally:
+        context.close()
