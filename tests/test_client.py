@@ -201,3 +201,19 @@ def test_demo_blog_filters_by_tag_in_the_browser_and_preloads_posts(demo):
         assert wait_for_hits(hits, target + "__data.json", 1) == 1
     finally:
         context.close()
+
+
+def test_preload_all_preloads_every_same_site_link(tmp_path, browser):
+    root = write_site(tmp_path / "site", {**SITE, "ssg.toml": 'preload = "all"\n'})
+    assert run_ssg("build", "-C", str(root)).returncode == 0
+    assert 'data-preload="all"' in (root / "build/index.html").read_text()
+    with static_server(root / "build") as (url, hits):
+        context = browser.new_context()
+        try:
+            tab = context.new_page()
+            tab.goto(url + "/")
+            tab.wait_for_function("window.ssg !== undefined")
+            tab.hover("#pb")  # not marked, but the site preloads every link
+            assert wait_for_hits(hits, "/posts/b/__data.json", 1) == 1
+        finally:
+            context.close()
