@@ -86,12 +86,8 @@ async def _page(site: Site, path: str, route: Route, params: dict[str, str], req
         make_event, url = _event_factory(site, path, route, params, state, request, props)
         files = [layout.module for layout in route.layouts] + [route.module]
         loads = [(f, getattr(site.modules.get(f), "load", None) if f else None) for f in files]
-        own = await run_chain(route, loads, make_event)
-        cumulative: list[dict[str, Any]] = []
-        merged: dict[str, Any] = {}
-        for data in own:
-            merged = {**merged, **data}
-            cumulative.append(merged)
+        cumulative = _merged(await run_chain(route, loads, make_event))
+        merged = cumulative[-1]
         envelope = {
             "type": "data",
             "route": route.id,
@@ -101,10 +97,7 @@ async def _page(site: Site, path: str, route: Route, params: dict[str, str], req
             "data": to_jsonable(merged, "data"),
         }
         page = {"url": url, "params": params, "route": {"id": route.id}, "status": 200, "error": None, "data": merged}
-        # Innermost first: the page, then each layout from the nearest up to the root.
-        chain = [(route.template, merged)] + [
-            (layout.template, cumulative[i]) for i, layout in reversed(list(enumerate(route.layouts))) if layout.template
-        ]
+        chain = _template_chain(route.template, route.layouts, cumulative)
         body = site.templates.render_chain(chain, page, json.dumps(envelope, ensure_ascii=False, separators=(",", ":")))
     except Redirect as exc:
         return _redirect(site, path, route, params, exc, state)
@@ -190,20 +183,34 @@ async def _render_error_template(site: Site, path: str, route: Route | None, tem
     for use_layouts in (layouts, ()):  # if a layout's load fails, render the error template bare
         try:
             loads = [(layout.module, getattr(site.modules.get(layout.module), "load", None) if layout.module else None) for layout in use_layouts]
-            own = await run_chain(route, loads, make_event) if loads else []
-            cumulative, merged = [], {}
-            for data in own:
-                merged = {**merged, **data}
-                cumulative.append(merged)
+            cumulative = _merged(await run_chain(route, loads, make_event) if loads else [])
+            merged = cumulative[-1]
             page = {"url": url, "params": {}, "route": {"id": route.id if route else None}, "status": status,
                     "error": {"message": message}, "data": merged}
-            chain = [(template, merged)] + [
-                (layout.template, cumulative[i]) for i, layout in reversed(list(enumerate(use_layouts))) if layout.template
-            ]
-            return site.templates.render_chain(chain, page, "{}")
+            return site.templates.render_chain(_template_chain(template, use_layouts, cumulative), page, "{}")
         except Exception:
             continue
     return None
+
+
+def _merged(own: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Given each node's own data root-first (layouts, then maybe the page), return the data
+    each node sees: its own merged over its parents'; a later key wins. The last item is
+    the page's full data ({} when there are no nodes)."""
+    cumulative: list[dict[str, Any]] = []
+    merged: dict[str, Any] = {}
+    for data in own:
+        merged = {**merged, **data}
+        cumulative.append(merged)
+    return cumulative or [{}]
+
+
+def _template_chain(template: str, layouts: tuple, cumulative: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """Innermost first: the template with the full data, then each layout from the nearest
+    up to the root with the data it sees."""
+    return [(template, cumulative[-1])] + [
+        (layout.template, cumulative[i]) for i, layout in reversed(list(enumerate(layouts))) if layout.template
+    ]
 
 
 def _fallback_error(status: int, message: str) -> str:
