@@ -1,0 +1,234 @@
+"""`ssg serve` watches the site: precise invalidation, live-reload messages, editor noise,
+bursts, deleted files, route folders coming and going, site modules and the config."""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+import pytest
+
+from servekit import LiveSocket, Server, copy_fixture, edit, wait_until
+
+
+@pytest.fixture
+def site(tmp_path):
+    return copy_fixture(tmp_path)
+
+
+@pytest.fixture
+def server(site):
+    with Server("serve", site) as server:
+        yield server
+
+
+@pytest.fixture
+def client(server):
+    with httpx.Client(base_url=server.base, timeout=10) as client:
+        yield client
+
+
+def tabs(server, client, *pages):
+    """Open a live socket per page, as a browser tab would after loading it."""
+    sockets = []
+    for page in pages:
+        assert client.get(page).status_code in (200, 404, 500)
+        sockets.append(LiveSocket(server.port, page))
+    return sockets
+
+
+def batches(server) -> int:
+    return server.output.count("changed ")
+
+
+def test_editing_a_content_file_reloads_only_the_tabs_that_read_it(site, server, client):
+    first, second, about, home = tabs(server, client, "/notes/first/", "/notes/second/", "/about/", "/")
+    edit(site / "content/notes/first.md", "---\ntitle: First, edited\n---\nNew body.\n")
+    assert first.wait_message()[0]["action"] == "reload"
+    # Every tab hears about every batch; only the ones whose page read the file reload.
+    assert second.wait_message()[0]["action"] == "none"
+    assert about.wait_message()[0]["action"] == "none"
+    assert home.wait_message()[0]["action"] == "reload"  # the listing shows every note's title
+    assert '<h1 id="title">First, edited</h1>' in client.get("/notes/first/").text
+
+
+def test_a_new_content_file_reloads_the_listing(site, server, client):
+    home, about, first = tabs(server, client, "/", "/about/", "/notes/first/")
+    (site / "content/notes/third.md").write_text("---\ntitle: Third\n---\nbody\n")
+    assert home.wait_message()[0]["action"] == "reload"
+    assert about.wait_message()[0]["action"] == "none"
+    # entries() read the folder too, but first's props (its rank) did not change.
+    assert first.wait_message()[0]["action"] == "none"
+    assert 'href="/notes/third/"' in client.get("/").text
+    assert '<p id="rank">3</p>' in client.get("/notes/third/").text
+
+
+def test_pages_whose_entries_props_changed_reload(site, server, client):
+    first, second = tabs(server, client, "/notes/first/", "/notes/second/")
+    assert '<p id="rank">1</p>' in client.get("/notes/first/").text
+    (site / "content/notes/a-new-first.md").write_text("---\ntitle: Sorted first\n---\nbody\n")
+    assert first.wait_message()[0]["action"] == "reload"
+    assert second.wait_message()[0]["action"] == "reload"
+    assert '<p id="rank">2</p>' in client.get("/notes/first/").text
+
+
+def test_a_template_edit_reloads_the_pages_that_use_it(site, server, client):
+    note, about = tabs(server, client, "/notes/first/", "/about/")
+    template = site / "routes/notes/[slug]/+page.html"
+    edit(template, template.read_text().replace('id="title"', 'id="heading"'))
+    assert note.wait_message()[0]["action"] == "reload"
+    assert about.wait_message()[0]["action"] == "none"
+    assert 'id="heading"' in client.get("/notes/first/").text
+
+
+def test_a_layout_edit_reloads_every_page_below_it(site, server, client):
+    note, about = tabs(server, client, "/notes/first/", "/about/")
+    layout = site / "routes/+layout.html"
+    edit(layout, layout.read_text().replace("<main>", '<main class="edited">'))
+    assert note.wait_message()[0]["action"] == "reload"
+    assert about.wait_message()[0]["action"] == "reload"
+    assert '<main class="edited">' in client.get("/about/").text
+
+
+def test_a_stylesheet_is_swapped_not_reloaded(site, server, client):
+    (about,) = tabs(server, client, "/about/")
+    (site / "static/style.css").write_text("h1 { color: rgb(255, 0, 0); }\n")
+    message = about.wait_message()[0]
+    assert message["action"] == "css" and message["css"] == ["/style.css"]
+    assert "255, 0, 0" in client.get("/style.css").text
+
+
+def test_a_site_module_change_is_picked_up(site, server, client):
+    (note,) = tabs(server, client, "/notes/first/")
+    module = site / "lib/notes.py"
+    edit(module, module.read_text().replace('GREETING = "hello"', 'GREETING = "bonjour"'))
+    assert note.wait_message()[0]["action"] == "reload"
+    assert '<p id="greeting">bonjour</p>' in client.get("/notes/first/").text
+
+
+def test_a_route_module_change_is_picked_up_twice_within_a_second(site, server, client):
+    module = site / "routes/about/+page.py"
+    original = module.read_text()
+    for word in ("Abcde", "Fghij"):  # same size, same second: a stale .pyc would hide the second
+        edit(module, original.replace('"About"', f'"{word}"'))
+        wait_until(lambda: f"<title>{word}</title>" in client.get("/about/").text, what=f"title {word}")
+
+
+def test_a_route_folder_added_and_removed_updates_the_routes(site, server, client):
+    assert client.get("/fresh/").status_code == 404
+    (fresh,) = tabs(server, client, "/fresh/")
+    folder = site / "routes/fresh"
+    folder.mkdir()
+    (folder / "+page.html").write_text('<h1 id="fresh">Fresh</h1>')
+    assert fresh.wait_message()[0]["action"] == "reload"
+    wait_until(lambda: client.get("/fresh/").status_code == 200, what="the new route")
+    (folder / "+page.html").unlink()
+    folder.rmdir()
+    wait_until(lambda: client.get("/fresh/").status_code == 404, what="the route to go away")
+
+
+def test_a_broken_routes_tree_is_shown_and_recovers(site, server, client):
+    (about,) = tabs(server, client, "/about/")
+    bad = site / "routes/+Page.html"
+    bad.write_text("typo")
+    assert about.wait_message()[0]["action"] == "reload"
+    broken = client.get("/about/")
+    assert broken.status_code == 500 and "did you mean +page.html" in broken.text
+    bad.unlink()
+    wait_until(lambda: client.get("/about/").status_code == 200, what="recovery")
+
+
+def test_a_config_change_reopens_the_site(site, server, client):
+    (about,) = tabs(server, client, "/about/")
+    assert client.get("/about", follow_redirects=False).status_code == 308
+    edit(site / "ssg.toml", 'trailing_slash = "never"\n')
+    assert about.wait_message()[0]["action"] == "reload"
+    wait_until(lambda: client.get("/about", follow_redirects=False).status_code == 200, what="the new config")
+    edit(site / "ssg.toml", "trailing_slash = 42\n")
+    wait_until(lambda: client.get("/about").status_code == 500, what="the config error page")
+    assert "trailing_slash" in client.get("/about").text
+    edit(site / "ssg.toml", 'trailing_slash = "always"\n')
+    wait_until(lambda: client.get("/about/", follow_redirects=False).status_code == 200, what="recovery")
+
+
+def test_editor_saves_cause_one_refresh_and_no_crash(site, server, client):
+    """vim (4913 probe, .swp, backup rename), emacs (#x# and .#x) and an atomic save."""
+    (note,) = tabs(server, client, "/notes/first/")
+    target = site / "content/notes/first.md"
+    folder = target.parent
+    # vim
+    (folder / "4913").write_text("")
+    (folder / "4913").unlink()
+    (folder / ".first.md.swp").write_bytes(b"\0swap")
+    os.rename(target, folder / "first.md~")
+    target.write_text("---\ntitle: Vim saved\n---\nbody\n")
+    (folder / "first.md~").unlink()
+    (folder / ".first.md.swp").unlink()
+    # emacs
+    (folder / "#first.md#").write_text("autosave")
+    os.symlink("user@host.1234", folder / ".#first.md")
+    (folder / ".#first.md").unlink()
+    (folder / "#first.md#").unlink()
+    wait_until(lambda: "Vim saved" in client.get("/notes/first/").text, what="the saved text")
+    assert note.wait_message()[0]["action"] == "reload"
+    assert batches(server) <= 2, server.output
+    log = server.output
+    assert "4913" not in log and ".swp" not in log and "#first.md#" not in log and "~" not in log
+
+
+def test_a_checkout_of_hundreds_of_files_is_a_couple_of_refreshes(site, server, client):
+    (home,) = tabs(server, client, "/")
+    folder = site / "content/notes"
+    for i in range(300):
+        (folder / f"bulk{i:03}.md").write_text(f"---\ntitle: Bulk {i}\n---\nbody\n")
+    for i in range(0, 300, 3):
+        (folder / f"bulk{i:03}.md").unlink()
+    wait_until(lambda: client.get("/").text.count('href="/notes/bulk') == 200, what="the listing to show 200 notes")
+    wait_until(lambda: home.messages, what="a message")
+    assert 1 <= batches(server) <= 3, server.output
+    assert sum(m["action"] == "reload" for m in home.messages) <= 3
+
+
+def test_a_file_deleted_between_event_and_read_does_not_crash(site, server, client):
+    (note,) = tabs(server, client, "/notes/first/")
+    for i in range(20):
+        path = site / f"content/notes/flash{i}.md"
+        path.write_text("x")
+        path.unlink()
+    (site / "content/notes/first.md").unlink()
+    assert note.wait_message()[0]["action"] == "reload"
+    assert client.get("/notes/first/").status_code == 404
+    assert client.get("/about/").status_code == 200
+    (site / "content/notes/first.md").write_text("---\ntitle: Back\n---\nagain\n")
+    wait_until(lambda: "Back" in client.get("/notes/first/").text, what="the file to come back")
+
+
+def test_a_broken_template_shows_file_and_line_then_recovers(site, server, client):
+    (note,) = tabs(server, client, "/notes/first/")
+    template = site / "routes/notes/[slug]/+page.html"
+    good = template.read_text()
+    edit(template, good + "{% if %}\n")
+    assert note.wait_message()[0]["action"] == "reload"
+    broken = client.get("/notes/first/")
+    assert broken.status_code == 500
+    assert "routes/notes/[slug]/+page.html:5" in broken.text
+    assert "respond.py" not in broken.text and "templates.py" not in broken.text, "ssg's own frames are trimmed"
+    (retry,) = tabs(server, client, "/notes/first/")
+    edit(template, good)
+    assert retry.wait_message()[0]["action"] == "reload"
+    assert client.get("/notes/first/").status_code == 200
+    wait_until(lambda: "ok: /notes/first renders again" in server.output, what="the recovery note")
+
+
+def test_a_tab_that_loaded_a_page_just_before_a_change_reloads_on_connect(site, server, client):
+    html = client.get("/notes/first/").text
+    version = int(html.split('data-version="')[1].split('"')[0])
+    edit(site / "content/notes/first.md", "---\ntitle: Raced\n---\nbody\n")
+    wait_until(lambda: "Raced" in client.get("/notes/first/").text, what="the edit")
+    late = LiveSocket(server.port, "/notes/first/", version=version)
+    assert late.wait_message()[0]["action"] == "reload"
+
+
+def test_the_live_socket_refuses_other_origins(server):
+    assert LiveSocket(server.port, "/", origin="http://evil.example").status == 403
+    assert LiveSocket(server.port, "/", origin=f"http://127.0.0.1:{server.port}").status == 101
