@@ -176,7 +176,7 @@ def _new(args: argparse.Namespace) -> int:
     if target.exists() and any(target.iterdir()):
         raise UsageError(f"{target} exists and is not empty; choose a new folder")
     shutil.copytree(STARTER, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
-    print(f"created a starter site in {target}\n  cd {target} && ssg build", file=sys.stderr)
+    print(f"created a starter site in {target}\n  cd {target}\n  ssg serve    # live preview while you edit\n  ssg build    # writes build/", file=sys.stderr)
     return 0
 
 
