@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import json
 import mimetypes
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -61,7 +66,58 @@ def _static_file(site: Site, path: str):
 
 
 async def _remote(site: Site, route_id: str, url: str, method: str, **kwargs: Any) -> httpx.Response:
+    # A plain GET is cached on disk across builds and revalidated with its ETag /
+    # Last-Modified: an unchanged answer costs a 304, not a download.
+    cacheable = method == "GET" and not kwargs
+    stored = _load(site, url) if cacheable else None
+    response = await _request(site, route_id, url, method, _validators(stored), **kwargs)
+    if stored is not None and response.status_code == 304:
+        return httpx.Response(stored["status"], headers=stored["headers"], content=base64.b64decode(stored["body"]), request=response.request)
+    if cacheable and response.status_code == 200 and ("etag" in response.headers or "last-modified" in response.headers):
+        _store(site, url, response)
+    return response
+
+
+def _validators(stored: dict | None) -> dict[str, str]:
+    if stored is None:
+        return {}
+    headers = {}
+    if "etag" in stored["headers"]:
+        headers["if-none-match"] = stored["headers"]["etag"]
+    if "last-modified" in stored["headers"]:
+        headers["if-modified-since"] = stored["headers"]["last-modified"]
+    return headers
+
+
+def _cache_file(site: Site, url: str) -> Path:
+    return site.root / ".ssg-cache" / "http" / (hashlib.sha256(url.encode()).hexdigest()[:32] + ".json")
+
+
+def _load(site: Site, url: str) -> dict | None:
+    try:
+        stored = json.loads(_cache_file(site, url).read_text("utf-8"))
+        return stored if stored.get("url") == url else None
+    except (OSError, ValueError, AttributeError):
+        return None  # missing or damaged: fetch it again
+
+
+def _store(site: Site, url: str, response: httpx.Response) -> None:
+    file = _cache_file(site, url)
+    keep = {k: v for k, v in response.headers.items() if k in ("content-type", "etag", "last-modified")}
+    payload = {"url": url, "status": response.status_code, "headers": keep, "body": base64.b64encode(response.content).decode()}
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_suffix(f".{os.getpid()}.tmp")  # workers may store at once: write, then rename
+        tmp.write_text(json.dumps(payload), "utf-8")
+        os.replace(tmp, file)
+    except OSError:
+        pass  # a cache that cannot be written only costs a download next time
+
+
+async def _request(site: Site, route_id: str, url: str, method: str, validators: dict[str, str], **kwargs: Any) -> httpx.Response:
     retries = site.config.fetch.retries if method in ("GET", "HEAD", "OPTIONS") else 0
+    if validators:
+        kwargs["headers"] = validators
     for attempt in range(retries + 1):
         try:
             response = await site.client().request(method, url, **kwargs)

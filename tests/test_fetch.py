@@ -131,3 +131,55 @@ def test_error_status_names_url_and_status(tmp_path, api):
     assert r.status == 500
     assert "404 Not Found" in r.failure.message and f"{api}/missing" in r.failure.message
     assert r.failure.file == "routes/+page.py" and r.failure.line == 3
+
+
+class _Cached(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    version = "v1"
+    log: list[tuple[str, int]] = []
+
+    def do_GET(self):
+        etag = f'"{_Cached.version}"'
+        if self.headers.get("if-none-match") == etag:
+            _Cached.log.append((self.path, 304))
+            self.send_response(304)
+            self.send_header("etag", etag)
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
+        body = json.dumps({"version": _Cached.version}).encode()
+        _Cached.log.append((self.path, 200))
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("etag", etag)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_absolute_get_is_cached_on_disk_across_builds_and_revalidated(tmp_path):
+    _Cached.version, _Cached.log = "v1", []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Cached)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    api = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        root = write_site(tmp_path / "s", {
+            "routes/+page.py": f"async def load(event):\n    return {{'v': (await event.fetch('{api}/data')).json()['version']}}\n",
+            "routes/+page.html": "{{ data.v }}",
+        })
+        for expected in ("v1", "v1"):
+            assert run_ssg("build", "-C", str(root)).returncode == 0
+            assert (root / "build/index.html").read_text() == expected
+        _Cached.version = "v2"
+        assert run_ssg("build", "-C", str(root)).returncode == 0
+        assert (root / "build/index.html").read_text() == "v2"
+        # First build downloads; the second revalidates (304, body from the disk cache);
+        # the third sees the new ETag and downloads again.
+        assert [status for _, status in _Cached.log] == [200, 304, 200]
+        assert list((root / ".ssg-cache/http").glob("*.json"))
+    finally:
+        server.shutdown()
+        server.server_close()
