@@ -260,10 +260,11 @@ class Prerender:
             self.enqueue(fetched, key(d.path), None)
         if d.files or d.write_errors:
             self.outputs.append(d)  # claimed at the end, in path order
-        if d.kind in ("page", "endpoint", "redirect") and d.files:
-            self.result.written.append(Written(d.path, d.kind, d.status, d.route, d.files[0]))
+        written = [rel for rel in d.files if rel not in dict(d.write_errors)]
+        if d.kind in ("page", "endpoint", "redirect") and written:
+            self.result.written.append(Written(d.path, d.kind, d.status, d.route, written[0]))
         if d.kind == "page":
-            self.result.data_files += len(d.files) == 2
+            self.result.data_files += len(written) == 2
             self.sitemap.append(d.url)
         if d.kind in ("page", "endpoint") and d.headers:
             self.headers[d.url] = d.headers
@@ -365,24 +366,27 @@ class Prerender:
     # -- 3. what the whole crawl tells ------------------------------------------------------------
 
     def _claim_outputs(self) -> None:
-        """Claim every written file in path order, so a clash between two paths (/feed and
-        /feed/x) is reported the same way whatever order the workers finished in."""
+        """Claim every file in path order, as if one process had written them all, so a clash
+        between two paths (/feed and /feed/x) reads the same whatever order the workers
+        wrote in. A write that failed is explained by such a clash; else its error is reported."""
+        unexplained = []
         for d in sorted(self.outputs, key=lambda d: d.path):
+            failed = dict(d.write_errors)
             for rel in d.files:
                 try:
                     self.writer.claim(rel)
                 except output.UnsafePath as exc:
                     self._write_problem(d, str(exc))
                     break
-            else:
-                if d.write_errors:
-                    # A worker could not write a file: claiming it says which clash caused it.
-                    rel, why = d.write_errors[0]
-                    try:
-                        self.writer.claim(rel)
-                        self._write_problem(d, f"{rel}: {why}")
-                    except output.UnsafePath as exc:
-                        self._write_problem(d, str(exc))
+                if rel in failed:
+                    unexplained.append((d, rel, failed[rel]))
+        if unexplained:
+            planned = {rel for d in self.outputs for rel in d.files}
+            folders = {rel.rsplit("/", i)[0] for rel in planned for i in range(1, rel.count("/") + 1)}
+            for d, rel, why in unexplained:
+                clash = rel in folders or any(p in planned for p in (rel.rsplit("/", i)[0] for i in range(1, rel.count("/") + 1)))
+                if not clash:  # not a clash with another path (reported above): say what the OS said
+                    self._write_problem(d, f"{rel}: {why}")
 
     def finish(self) -> None:
         self._claim_outputs()

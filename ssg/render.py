@@ -32,7 +32,7 @@ class Done:
     status: int
     route: str | None = None
     params: dict[str, str] = field(default_factory=dict)
-    files: list[str] = field(default_factory=list)  # written below the staging folder
+    files: list[str] = field(default_factory=list)  # below the staging folder, in the order written (or tried)
     url: str | None = None  # as it is linked, with the base path: /docs/about/
     headers: dict[str, str] = field(default_factory=dict)  # for _headers
     location: str | None = None
@@ -98,12 +98,11 @@ async def _respond(site: Site, path: str, props: Any) -> Rendered:
 
 
 def _put(writer: output.Writer, done: Done, rel: str, body: bytes) -> None:
+    done.files.append(rel)
     try:
         writer.put(rel, body)
     except (output.UnsafePath, OSError) as exc:
         done.write_errors.append((rel, str(exc)))
-        return
-    done.files.append(rel)
 
 
 def _crawl(site: Site, done: Done, r: Rendered, crawl_links: bool) -> None:
