@@ -78,7 +78,7 @@ def build(
             writer.abort()
         else:
             writer.commit()
-            build_cache.save()
+            build_cache.save(rendered=len(pre.rendered))
     except BaseException:
         writer.abort()  # Ctrl-C or a bug: leave the previous output as it was
         raise

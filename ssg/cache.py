@@ -47,6 +47,7 @@ class Hasher:
         self.root = root
         self.stats = stats  # rel -> [mtime_ns, size, hash], from the previous build
         self.memo: dict[str, str | None] = {}
+        self.changed = False  # a stat entry was added or refreshed
 
     def __call__(self, dep: str) -> str | None:
         """The current hash of a dependency, or None when it cannot be known (a remote URL)."""
@@ -78,6 +79,7 @@ class Hasher:
         except OSError:
             return "missing"
         self.stats[dep] = [st.st_mtime_ns, st.st_size, digest]
+        self.changed = True
         return digest
 
 
@@ -162,6 +164,7 @@ class Cache:
             stats = self._load()
         self.hash = Hasher(site.root, stats)
         self.entries: dict[str, Entry] = {}  # this build's record
+        self._blocked: str | None = None  # a site-wide reason to render everything, once known
 
     def _load(self) -> dict[str, list]:
         file = self.dir / FILE
@@ -186,16 +189,10 @@ class Cache:
     def reusable(self, k: str, props: Any) -> tuple[Entry | None, str]:
         """Given a path's key and props, return (its previous entry, "") when nothing it read
         changed, else (None, why it must be rendered)."""
-        if not self.enabled:
-            return None, "--fresh"
-        if self.previous_key != self.key:
-            changed = sorted(n for n in self.key if self.previous_key.get(n) != self.key[n])
-            return None, ("no previous build" if not self.previous_key else f"{', '.join(changed)} changed")
-        if self.previous_out != str(self.site.config.out_dir):
-            return None, "the output folder changed"
-        for module, digest in self.previous_modules.items():
-            if self.hash(module) != digest:
-                return None, f"site module {module} changed"
+        if self._blocked is None:
+            self._blocked = self._site_wide_change()
+        if self._blocked:
+            return None, self._blocked
         entry = self.previous.get(k)
         if entry is None:
             return None, "new path"
@@ -209,11 +206,31 @@ class Cache:
                 return None, f"{dep} changed"
         return entry, ""
 
+    def _site_wide_change(self) -> str:
+        """Why no path can be reused (a change that may touch every page), or ""."""
+        if not self.enabled:
+            return "--fresh"
+        if self.previous_key != self.key:
+            changed = sorted(n for n in self.key if self.previous_key.get(n) != self.key[n])
+            return "no previous build" if not self.previous_key else f"{', '.join(changed)} changed"
+        if self.previous_out != str(self.site.config.out_dir):
+            return "the output folder changed"
+        for module, digest in self.previous_modules.items():
+            if self.hash(module) != digest:
+                return f"site module {module} changed"
+        return ""
+
     def record(self, k: str, done: Done, props: Any) -> None:
         self.entries[k] = Entry(done, {dep: self.hash(dep) for dep in done.deps}, props_hash(props))
 
-    def save(self) -> None:
-        """Write this build's record (after a successful build only), atomically."""
+    def save(self, *, rendered: int) -> None:
+        """Write this build's record (after a successful build only), atomically. A build
+        that reused every path of an unchanged record leaves the file as it is."""
+        if (
+            rendered == 0 and self.enabled and self.previous_key == self.key
+            and self.entries.keys() == self.previous.keys() and not self.hash.changed
+        ):
+            return
         self.dir.mkdir(exist_ok=True)
         payload = {
             "format": FORMAT,
@@ -232,10 +249,13 @@ class Cache:
             gitignore.write_text("*\n")
 
 
+_FIELDS = [f.name for f in dataclasses.fields(Done) if f.name != "failure"]  # only successes are recorded
+
+
 def _done_to_json(done: Done) -> dict[str, Any]:
-    raw = dataclasses.asdict(done)
+    # Field by field, not dataclasses.asdict: that deep-copies every list, thousands of times.
+    raw = {name: getattr(done, name) for name in _FIELDS}
     raw["ids"] = sorted(done.ids) if done.ids is not None else None
-    raw.pop("failure")  # only successful builds are recorded
     return raw
 
 

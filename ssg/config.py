@@ -9,6 +9,7 @@ import dataclasses
 import difflib
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -70,8 +71,9 @@ class Config:
     def static_dir(self) -> Path:
         return self.root / "static"
 
-    @property
+    @cached_property
     def out_dir(self) -> Path:
+        # Resolved once: the build asks for it for every path it reuses.
         return (self.root / self.out).resolve()
 
     def replace(self, **changes: Any) -> Config:
