@@ -5,12 +5,14 @@ headings get ids (GitHub-style, unique per page) and make the table of contents;
 code is highlighted by Pygments into CSS classes (`highlight_css()` is the stylesheet).
 
 The engine is a seam: `render(body, links=..., page_url=...)` is all the content store
-calls, so a faster engine (e.g. a Rust port of markdown-it) can replace `MarkdownItEngine`
-with `use_engine()` as long as it gives the same HTML, ids and summary.
+calls. `MarkdownItEngine` is the reference; `engine()` picks `fastmd.FastEngine` (the Rust
+port markdown-it-pyrs, for documents where its output is provably the same, this engine
+for the rest) when markdown_it_pyrs is installed, unless SSG_MARKDOWN=reference.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,8 +25,12 @@ from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from ..errors import UsageError
+
 LinkResolver = Callable[[str, int], str]
-"""(link href or image src, 0-based line in the body) -> what to emit. May raise ContentError."""
+"""(link href or image src, 0-based line in the body) -> what to emit. May raise ContentError.
+The line is for error messages: FastEngine passes its best guess, and if the resolver
+raises, renders the body again with this engine, whose line the error then names."""
 
 MORE = "<!--more-->"
 MAX_NESTING = 20
@@ -66,6 +72,23 @@ def slugify(text: str) -> str:
     return _NOT_SLUG.sub("", text.strip().lower()).replace(" ", "-") or "section"
 
 
+def heading_id(text: str, used: set[str]) -> str:
+    """Given a heading's text and the ids already taken on the page, return its id (and
+    take it): the slug, or the slug with -1, -2... when taken or reserved.
+
+    >>> used = set()
+    >>> heading_id("Intro", used), heading_id("Intro", used), heading_id("fn1", used)
+    ('intro', 'intro-1', 'fn1-1')
+    """
+    base = slugify(text)
+    slug, n = base, 0
+    while slug in used or _RESERVED.match(slug):
+        n += 1
+        slug = f"{base}-{n}"
+    used.add(slug)
+    return slug
+
+
 class MarkdownItEngine:
     """markdown-it-py with ssg's plugins and rules. One instance is shared by the build:
     the parser keeps no state between documents (each render gets its own `env`)."""
@@ -95,12 +118,7 @@ def _heading_ids(state: Any) -> None:
             continue
         inline = tokens[i + 1]
         text = "".join(c.content for c in inline.children or () if c.type in ("text", "code_inline"))
-        base = slugify(text)
-        slug, n = base, 0
-        while slug in used or _RESERVED.match(slug):
-            n += 1
-            slug = f"{base}-{n}"
-        used.add(slug)
+        slug = heading_id(text, used)
         token.attrSet("id", slug)
         state.env["ssg_toc"].append(Heading(int(token.tag[1]), slug, text.strip()))
 
@@ -210,18 +228,37 @@ def highlight_css(style: str = "default") -> str:
 # -- the shared engine ------------------------------------------------------------------------------
 
 _engine: Engine | None = None
+ENGINES = ("auto", "fast", "reference")
+"""Values of the SSG_MARKDOWN environment variable: auto (the default) is fast when
+markdown_it_pyrs imports, else reference; fast requires it."""
 
 
 def engine() -> Engine:
-    """The process's Markdown engine, built on first use."""
+    """The process's Markdown engine, built on first use (see ENGINES)."""
     global _engine
     if _engine is None:
-        _engine = MarkdownItEngine()
+        _engine = _default_engine(os.environ.get("SSG_MARKDOWN", "").strip().lower() or "auto")
     return _engine
 
 
+def _default_engine(choice: str) -> Engine:
+    if choice not in ENGINES:
+        raise UsageError(f"SSG_MARKDOWN={choice!r} is not a Markdown engine", hint=f"Use one of: {', '.join(ENGINES)}.")
+    if choice == "reference":
+        return MarkdownItEngine()
+    try:
+        from .fastmd import FastEngine
+    except ImportError as exc:  # not installed, or a version FastEngine was not checked against
+        if choice == "fast":
+            raise UsageError(f"SSG_MARKDOWN=fast needs markdown-it-pyrs: {exc}",
+                             hint="pip install 'markdown-it-pyrs>=0.4,<0.5', or unset SSG_MARKDOWN.") from None
+        return MarkdownItEngine()
+    return FastEngine()
+
+
 def use_engine(new: Engine | None) -> None:
-    """Replace the Markdown engine (None: back to markdown-it-py). Rendered bodies cached
-    by the content store are not re-rendered; call this before the first build."""
+    """Replace the Markdown engine (None: back to the default, chosen again by `engine()`).
+    Rendered bodies cached by the content store are not re-rendered; call this before
+    the first build."""
     global _engine
     _engine = new
