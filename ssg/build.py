@@ -56,6 +56,8 @@ def build(
         result = Result(problems=[Problem("manifest", text, file=_file_of(text)) for text in exc.problems])
         return Summary(result, time.perf_counter() - started, str(config.out_dir))
     context.activate(site)
+    from .content import diskcache  # parsed front matter and rendered bodies in .ssg-cache/content/
+    diskcache.start_build(site.root, fresh=fresh)
     # 2. Write into a staging folder beside the output.
     writer = Writer(config.out_dir)
     writer.start()

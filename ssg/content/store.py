@@ -4,7 +4,9 @@ Two levels of cache:
 
 - `Files` (one per site root, for the whole process): a file's parse — front matter,
   body, rendered HTML — keyed by (path, mtime, size). A second build in the same
-  process (the dev server) re-reads only files that changed.
+  process (the dev server) re-reads only files that changed. Behind it, the cache on
+  disk (diskcache.py, `.ssg-cache/content/`) keeps parsed front matter and rendered
+  bodies for the next process: the next build, and the other workers of this one.
 - `SiteContent` (one per `Site`): the build's snapshot of content/ — each collection
   folder listed once, each entry built once, URLs computed once. Nothing re-scans
   content/ per load. `forget(site)` drops the snapshot when files change under a
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from ..context import active_site
-from . import frontmatter, schema as schema_mod
+from . import diskcache, frontmatter, schema as schema_mod
 from .entry import Entry
 from .errors import ContentError, ContentErrors
 from .frontmatter import Lines
@@ -46,16 +48,40 @@ class Rendered:
 
 @dataclass
 class Parsed:
-    """One version of one file: what it says, and its rendering once something asked."""
+    """One version of one file: what it says, and its rendering once something asked.
+
+    The body's text is read when first needed: front matter from the disk cache comes
+    without it, and a body rendered before comes from the cache by its hash."""
 
     rel: str
     stamp: tuple[int, int]
     data: dict[str, Any] = field(default_factory=dict)
     lines: Lines = field(default_factory=dict)
-    body: str = ""
+    text: str | None = None  # the body, once read
     body_line: int = 1
     error: ContentError | None = None
     rendered: Rendered | None = None
+    body_hash: str = ""
+    file_hash: str = ""  # of the bytes parsed (for the disk cache's record)
+    root: Path | None = None
+
+    @property
+    def body(self) -> str:
+        if self.text is None:
+            assert self.root is not None
+            try:
+                raw = (self.root / self.rel).read_bytes()
+            except OSError:
+                raise ContentError(self.rel, None, "does not exist") from None
+            _, body, body_line = frontmatter.split(frontmatter.decode(raw, self.rel), self.rel)
+            # Normally the body the cached front matter came with; if the file changed
+            # since, the hash follows the text, so a rendering is never filed under another body.
+            self.text, self.body_line, self.body_hash = body, body_line, body_digest(body)
+        return self.text
+
+
+def body_digest(body: str) -> str:
+    return diskcache.digest(body.encode("utf-8", "surrogatepass"))
 
 
 class Files:
@@ -63,6 +89,7 @@ class Files:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.disk = diskcache.for_root(root)
         self.parsed: dict[str, Parsed] = {}
         self.schemas: dict[str, tuple[tuple[int, int], Schema | ContentError]] = {}
 
@@ -77,18 +104,62 @@ class Files:
         stamp = self._stamp(rel)
         hit = self.parsed.get(rel)
         if hit is None or hit.stamp != stamp:
-            hit = self.parsed[rel] = self._parse(rel, stamp)
+            hit = self._cached(rel, stamp)
+            if hit is None:
+                hit = self._parse(rel, stamp)
+                if hit.error is None:
+                    self._remember(hit)
+            self.parsed[rel] = hit
         if hit.error is not None:
             raise hit.error.again()
         return hit
 
     def _parse(self, rel: str, stamp: tuple[int, int]) -> Parsed:
         try:
-            text = frontmatter.decode((self.root / rel).read_bytes(), rel)
-            data, lines, body, body_line = frontmatter.parse(text, rel)
+            raw = (self.root / rel).read_bytes()
+            data, lines, body, body_line = frontmatter.parse(frontmatter.decode(raw, rel), rel)
         except ContentError as exc:
-            return Parsed(rel, stamp, error=exc)
-        return Parsed(rel, stamp, data, lines, body, body_line)
+            return Parsed(rel, stamp, error=exc, root=self.root)
+        return Parsed(rel, stamp, data, lines, body, body_line, body_hash=body_digest(body),
+                      file_hash=diskcache.digest(raw), root=self.root)
+
+    # -- the disk cache's front matter -------------------------------------------------------
+
+    def _cached(self, rel: str, stamp: tuple[int, int]) -> Parsed | None:
+        """The file's front matter from the disk cache, if it holds this version: the same
+        (mtime, size) without reading the file, else the same bytes without parsing YAML."""
+        record = self.disk.lookup(rel)
+        if record is None:
+            return None
+        try:
+            mtime, size, file_hash, body_hash, body_line, data, lines = record
+            text: str | None = None
+            if [mtime, size] != list(stamp):
+                raw = (self.root / rel).read_bytes()
+                if diskcache.digest(raw) != file_hash:
+                    return None
+                # The same bytes with a new mtime (a fresh checkout): note the new stamp.
+                record[0], record[1] = stamp
+                self.disk.remember(rel, record)
+                _, text, body_line = frontmatter.split(frontmatter.decode(raw, rel), rel)
+            if type(body_hash) is not str or type(body_line) is not int:
+                return None
+            found = diskcache.decode_data(data)
+            if type(found) is not dict:
+                return None
+            return Parsed(rel, stamp, found, diskcache.decode_lines(lines), text, body_line, body_hash=body_hash, root=self.root)
+        except (OSError, ValueError, TypeError, AttributeError, ContentError):
+            return None  # a damaged record, or a file that changed under us: parse it
+
+    def _remember(self, parsed: Parsed) -> None:
+        if not diskcache.writing() or not parsed.file_hash:
+            return
+        try:
+            record = [*parsed.stamp, parsed.file_hash, parsed.body_hash, parsed.body_line,
+                      diskcache.encode_data(parsed.data), diskcache.encode_lines(parsed.lines)]
+        except diskcache.Unencodable:
+            return
+        self.disk.remember(parsed.rel, record)
 
     def schema(self, rel: str) -> Schema:
         stamp = self._stamp(rel)
@@ -130,9 +201,11 @@ def forget(site: Site | None = None) -> None:
 
 
 def reset() -> None:
-    """Drop every cache, parsed files included (tests and benchmarks)."""
+    """Drop every cache of this process, parsed files included (tests and benchmarks).
+    The cache on disk stays: delete .ssg-cache/content/ to drop it."""
     _sites.clear()
     _files.clear()
+    diskcache.reset()
 
 
 @dataclass
@@ -243,6 +316,7 @@ class SiteContent:
         entries.sort(key=lambda e: sort_key(e.date), reverse=True)
         visible = entries if self.drafts else [e for e in entries if not e.draft]
         files = [f"content/{name}/", *([schema.file] if schema.file else []), *rels]
+        self.files.disk.save_index()  # new or changed front matter, for the next process
         return Listing(name, entries, visible, by_slug, files, schema)
 
     def schema(self, name: str) -> tuple[Schema, Route | None]:
@@ -316,15 +390,31 @@ class SiteContent:
 
     def render(self, parsed: Parsed) -> RenderedBody:
         """The body's HTML, TOC and summary: rendered once per file version, reused while
-        the pages it links to keep their URLs."""
+        the pages it links to keep their URLs. Rendered bodies are shared through the
+        disk cache too (by the body's hash), with the same condition."""
         page_url = self.url_for(parsed.rel)
         cached = parsed.rendered
-        if cached is not None and cached.page_url == page_url and all(self._link_url(t) == u for t, u in cached.links):
+        if cached is not None and cached.page_url == page_url and self._links_hold(cached.links):
             return cached.body
+        disk = self.files.disk
+        md = engine()
+        identity = diskcache.engine_identity(md) if diskcache.reading() or diskcache.writing() else None
+        if identity is not None and diskcache.reading():
+            found = disk.get_body(disk.body_key(identity, parsed.rel, parsed.body_hash, page_url))
+            if found is not None and self._links_hold(found[1]):
+                parsed.rendered = Rendered(found[0], page_url, found[1])
+                return found[0]
         links: list[tuple[str, str]] = []
-        body = engine().render(parsed.body, links=self._resolver(parsed, links), page_url=page_url)
+        text = parsed.body  # read now if the front matter came from the disk cache
+        body = md.render(text, links=self._resolver(parsed, links), page_url=page_url)
         parsed.rendered = Rendered(body, page_url, tuple(links))
+        if identity is not None and diskcache.writing():
+            disk.put_body(disk.body_key(identity, parsed.rel, parsed.body_hash, page_url), body, tuple(dict.fromkeys(links)))
         return body
+
+    def _links_hold(self, links: tuple[tuple[str, str | None], ...]) -> bool:
+        """Whether every link of a rendered body still resolves to the URL it became."""
+        return all(self._link_url(target) == url for target, url in links)
 
     def _link_url(self, target: str) -> str | None:
         """The URL a link to `target` (a .md file, or a site path) becomes; None if the file is

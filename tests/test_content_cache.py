@@ -1,0 +1,506 @@
+"""The content cache on disk (.ssg-cache/content/): rendered bodies and parsed front matter
+reused by the next process, never at the cost of a different output."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from sitekit import open_site, write_site
+
+from ssg.content import ContentError, Heading, collection, diskcache, entry, frontmatter, store
+from ssg.content.markdown import MarkdownItEngine, engine, use_engine
+
+REPO = Path(__file__).resolve().parent.parent
+
+ROUTES = {
+    "routes/+layout.html": "<main>{{ slot }}</main>",
+    "routes/blog/[slug]/+page.py": """
+        from ssg.content import collection
+
+        def entries():
+            return [{"slug": p.slug} for p in collection("blog")]
+
+        def load(event):
+            return {"post": collection("blog").get(event.params["slug"])}
+    """,
+    "routes/blog/[slug]/+page.html": "{{ data.post.html }}",
+    "routes/docs/[slug]/+page.html": "doc",
+    "routes/guide/[slug]/+page.html": "guide",
+    "content/blog/_collection.yaml": "route: /blog/[slug]\n",
+    "content/docs/_collection.yaml": "route: /docs/[slug]\n",
+}
+
+BODY = """\
+Intro with [a link](b.md#usage), [docs](../docs/setup.md) and [the feed](/blog/atom.xml).
+See [usage](#usage)[^1].
+
+<!--more-->
+
+## Usage
+
+```python
+def hello():
+    return "world"
+```
+
+| a | b |
+| - | - |
+| 1 | 2 |
+
+- [x] done
+- [ ] not yet
+
+[^1]: A footnote.
+"""
+
+
+def post(title: str, body: str = "Text.\n", date: str = "2024-01-01", **extra: str) -> str:
+    lines = [f"title: {title}", f"date: {date}", *(f"{k}: {v}" for k, v in extra.items())]
+    return "---\n" + "\n".join(lines) + "\n---\n" + body
+
+
+FILES = {
+    "content/blog/a.md": post("A", BODY),
+    "content/blog/b.md": post("B", "## Usage\n\nPlain *text* and `code`.\n"),
+    "content/blog/c.md": post("C", "First paragraph.\n\n```js\nlet x = 1;\n```\n"),
+    "content/docs/setup.md": post("Setup", "Set it up.\n"),
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_state(monkeypatch):
+    """Each test starts like a new process, with the cache on, and leaves no state behind."""
+    monkeypatch.delenv("SSG_CONTENT_CACHE", raising=False)
+    diskcache.configure()
+    store.reset()
+    yield
+    diskcache.configure()
+    store.reset()
+    use_engine(None)
+
+
+def new_process(root: Path, **overrides):
+    """What the next build sees: nothing in memory, the disk cache as the last one left it."""
+    store.reset()
+    return open_site(root, **overrides)
+
+
+def bodies(name: str = "blog") -> dict[str, tuple]:
+    return {p.path: (str(p.html), p.toc, str(p.summary)) for p in collection(name)}
+
+
+def forbid_rendering(monkeypatch) -> list[str]:
+    """Make the engine fail the test if asked to render; returns the bodies it was asked for."""
+    asked: list[str] = []
+
+    def render(body, **kwargs):
+        asked.append(body)
+        raise AssertionError("rendered instead of read from the cache")
+
+    monkeypatch.setattr(engine(), "render", render)
+    return asked
+
+
+def count_renders(monkeypatch) -> list[str]:
+    asked: list[str] = []
+    real = engine().render
+    monkeypatch.setattr(engine(), "render", lambda body, **kw: asked.append(body) or real(body, **kw))
+    return asked
+
+
+def rows(root: Path) -> int:
+    with sqlite3.connect(root / ".ssg-cache/content/bodies.sqlite") as db:
+        return db.execute(f"select count(*) from {diskcache._TABLE}").fetchone()[0]
+
+
+# -- a cached body is the body ---------------------------------------------------------------------
+
+
+def demo_site(tmp_path: Path) -> Path:
+    root = tmp_path / "demo"
+    for name in ("content", "routes", "lib", "static"):
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, root / name)
+    (root / "ssg.toml").write_text('origin = "https://ssg.example.com"\n')
+    return root
+
+
+@pytest.mark.parametrize("which", ["default engine", "reference engine"])
+def test_a_cached_body_equals_a_fresh_render(tmp_path, monkeypatch, which):
+    if which == "reference engine":
+        use_engine(MarkdownItEngine())
+    roots = [write_site(tmp_path / "site", {**ROUTES, **FILES}), demo_site(tmp_path)]
+    for root in roots:
+        new_process(root, drafts=True)
+        first = bodies()
+        assert rows(root) == len(first), "every body was written"
+        # A fresh render, the cache not read:
+        diskcache.configure(read=False)
+        new_process(root, drafts=True)
+        fresh = bodies()
+        diskcache.configure()
+        # And from the cache only:
+        new_process(root, drafts=True)
+        with monkeypatch.context() as m:
+            asked = forbid_rendering(m)
+            cached = bodies()
+        assert asked == []
+        assert cached == fresh == first
+        assert all(isinstance(h, Heading) for toc in (v[1] for v in cached.values()) for h in toc)
+    new_process(roots[0])
+    html = entry("blog/a.md").html
+    assert 'href="/blog/b/#usage"' in html and 'href="/docs/setup/"' in html and 'class="highlight"' in html
+
+
+def test_a_cached_body_is_used_without_reading_the_file_or_its_yaml(tmp_path, monkeypatch):
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    new_process(root)
+    first = bodies()
+    new_process(root)
+    forbid_rendering(monkeypatch)
+    monkeypatch.setattr(frontmatter, "parse", lambda *a: pytest.fail("front matter parsed again"))
+    real_read = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail(f"read {self}") if self.suffix == ".md" else real_read(self))
+    assert bodies() == first
+    assert [p.data["title"] for p in collection("blog")] == ["A", "B", "C"]
+
+
+# -- what changes the output -------------------------------------------------------------------------
+
+
+def test_editing_a_body_changes_the_output(tmp_path, monkeypatch):
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    new_process(root)
+    before = bodies()
+    path = root / "content/blog/c.md"
+    path.write_text(path.read_text().replace("First", "Freshly edited"))
+    new_process(root)
+    renders = count_renders(monkeypatch)
+    after = bodies()
+    assert "Freshly edited paragraph" in after["content/blog/c.md"][0] and "Freshly edited" in after["content/blog/c.md"][2]
+    assert len(renders) == 1 and {k: v for k, v in after.items() if k != "content/blog/c.md"} == {
+        k: v for k, v in before.items() if k != "content/blog/c.md"
+    }, "only the edited body is rendered again"
+    # Back to the old text: its rendering is still in the cache.
+    path.write_text(FILES["content/blog/c.md"])
+    new_process(root)
+    renders.clear()
+    assert bodies() == before and renders == []
+
+
+def test_a_linked_files_new_url_renders_the_body_again(tmp_path, monkeypatch):
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    new_process(root)
+    bodies()
+    assert 'href="/docs/setup/"' in entry("blog/a.md").html
+    (root / "content/docs/_collection.yaml").write_text("route: /guide/[slug]\n")
+    new_process(root)
+    renders = count_renders(monkeypatch)
+    html = entry("blog/a.md").html
+    assert 'href="/guide/setup/"' in html and 'href="/docs/setup/"' not in html
+    assert len(renders) == 1, "a.md links to setup.md, whose URL changed"
+    assert "/guide/" not in entry("blog/c.md").html and len(renders) == 1, "c.md links to nothing: reused"
+
+
+def test_the_base_path_and_drafts_reach_cached_bodies(tmp_path, monkeypatch):
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    new_process(root)
+    assert 'href="/blog/atom.xml"' in entry("blog/a.md").html
+    new_process(root, base_path="/sub")
+    html, summary = entry("blog/a.md").html, entry("blog/a.md").summary
+    assert 'href="/sub/blog/b/#usage"' in html and 'href="/sub/blog/atom.xml"' in html
+    assert 'href="/sub/blog/a/#usage"' in summary
+    # The linked file becomes a draft: the link is an error again, not a cached URL.
+    (root / "content/blog/b.md").write_text(post("B", "Draft.\n", draft="true"))
+    new_process(root)
+    with pytest.raises(ContentError, match="links to content/blog/b.md, which is a draft"):
+        entry("blog/a.md").html
+    # ... and gone: the error names the missing file.
+    (root / "content/blog/b.md").unlink()
+    new_process(root)
+    with pytest.raises(ContentError, match="links to content/blog/b.md, which does not exist"):
+        entry("blog/a.md").html
+
+
+def test_the_engine_is_part_of_the_key(tmp_path, monkeypatch):
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    default, reference = diskcache.engine_identity(engine()), diskcache.engine_identity(MarkdownItEngine())
+    assert default and reference
+    assert type(engine()) is MarkdownItEngine or default != reference, "FastEngine and markdown-it-py: two keys"
+    monkeypatch.setenv("SSG_MARKDOWN", "reference")
+    assert diskcache._identity(MarkdownItEngine()) != reference, "SSG_MARKDOWN is part of it"
+    monkeypatch.delenv("SSG_MARKDOWN")
+
+    class Custom:
+        def render(self, body, *, links=None, page_url=None):
+            return MarkdownItEngine().render(body.upper(), links=links, page_url=page_url)
+
+    assert diskcache.engine_identity(Custom()) is None, "an engine ssg cannot vouch for is not cached"
+    new_process(root)
+    bodies()
+    use_engine(Custom())
+    new_process(root)
+    assert "TEXT" in entry("blog/b.md").html, "not the default engine's cached body"
+
+
+# -- damage, sharing, switches ------------------------------------------------------------------------
+
+
+def test_a_corrupt_cache_is_ignored(tmp_path, monkeypatch):
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    new_process(root)
+    good = bodies()
+    cache = root / ".ssg-cache/content"
+    store.reset()
+    table = diskcache._TABLE
+    with sqlite3.connect(cache / "bodies.sqlite") as db:
+        keys = [k for (k,) in db.execute(f"select key from {table} order by key")]
+        db.execute(f"update {table} set toc = ? where key = ?", ("[[1, 2", keys[0]))  # truncated JSON
+        db.execute(f"update {table} set html = ? where key = ?", (1, keys[1]))  # not text
+        db.execute(f"update {table} set html = replace(html, 'p>', 'b>') where key = ?", (keys[2],))  # damaged on disk
+    (cache / "files.json").write_text('{"key": "')  # truncated
+    new_process(root)
+    renders = count_renders(monkeypatch)
+    assert bodies() == good and len(renders) == 3, "three damaged rows: three bodies rendered again"
+    # A database that is not one: the body is rendered; the next build starts a new database.
+    store.reset()
+    (cache / "bodies.sqlite").write_bytes(b"garbage" * 1000)
+    for suffix in ("-wal", "-shm"):
+        (cache / f"bodies.sqlite{suffix}").unlink(missing_ok=True)
+    new_process(root)
+    renders.clear()
+    assert bodies() == good and len(renders) == 3
+    diskcache.start_build(root)
+    new_process(root)
+    bodies()
+    assert rows(root) == 3, "start_build replaced the damaged database"
+    new_process(root)
+    renders.clear()
+    assert bodies() == good and renders == []
+
+
+def test_damaged_front_matter_records_are_parsed_again(tmp_path):
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    new_process(root)
+    want = {p.path: p.data for p in collection("blog")}
+    index_file = root / ".ssg-cache/content/files.json"
+    index = json.loads(index_file.read_text())
+    records = index["files"]
+    records["content/blog/a.md"][5] = "not a mapping"
+    records["content/blog/b.md"][6] = [[1, 2, 3]]  # lines: not [path, line] pairs
+    records["content/blog/c.md"] = ["short"]
+    index_file.write_text(json.dumps(index))
+    new_process(root)
+    assert {p.path: p.data for p in collection("blog")} == want
+
+
+FRONT_MATTER = """\
+---
+title: Types
+date: 2024-02-29
+when: 2024-01-02T10:00:00.123456+02:00
+naive: 2024-01-02 10:00:00
+utc: 2024-01-02T10:00:00Z
+n: 3
+x: 1.5
+big: 123456789012345678901234567890
+inf: .inf
+flag: true
+none: null
+empty: ""
+quoted: "2024-01-01"
+nested: {a: [1, {b: [2024-03-01, "c"]}], "0": zero}
+unicode: "caf\\u00e9 \\U0001F600"
+---
+Body.
+"""
+
+
+def test_front_matter_comes_back_identical(tmp_path, monkeypatch):
+    root = write_site(tmp_path / "site", {**ROUTES, "content/notes/t.md": FRONT_MATTER,
+                                           "content/notes/s.md": "---\ntitle: S\nthings: !!set {a: null}\n---\nS.\n",
+                                           "content/notes/k.md": "---\ntitle: K\nmap: {1: one, 2024-01-01: day}\n---\nK.\n"})
+    new_process(root)
+    want = {p.path: (p.data, store.current().files.get(p.path).lines, store.current().files.get(p.path).body_line) for p in collection("notes")}
+    parses: list[str] = []
+    real = frontmatter.parse
+    monkeypatch.setattr(frontmatter, "parse", lambda text, rel: parses.append(rel) or real(text, rel))
+    new_process(root)
+    got = {p.path: (p.data, store.current().files.get(p.path).lines, store.current().files.get(p.path).body_line) for p in collection("notes")}
+    assert got == want
+    for path, (data, _, _) in got.items():
+        for key, value in data.items():
+            assert type(value) is type(want[path][0][key]), (path, key)
+    when = got["content/notes/t.md"][0]["when"]
+    assert when.utcoffset() == datetime.timedelta(hours=2) and when.microsecond == 123456
+    assert type(got["content/notes/t.md"][0]["date"]) is datetime.date
+    assert sorted(parses) == ["content/notes/k.md", "content/notes/s.md"], "a set or non-string keys: parsed each time"
+
+
+def test_a_new_mtime_with_the_same_bytes_is_a_hit(tmp_path, monkeypatch):
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    new_process(root)
+    first = bodies()
+    for path in (root / "content").rglob("*.md"):
+        os.utime(path, ns=(1, 1_000_000_000))  # a fresh checkout
+    new_process(root)
+    monkeypatch.setattr(frontmatter, "parse", lambda *a: pytest.fail("front matter parsed again"))
+    forbid_rendering(monkeypatch)
+    assert bodies() == first
+    index = json.loads((root / ".ssg-cache/content/files.json").read_text())
+    assert index["files"]["content/blog/a.md"][:2] == [1_000_000_000, (root / "content/blog/a.md").stat().st_size], "the new stamp is noted"
+
+
+SHARE = """
+import sys, json
+from sitekit import open_site
+from ssg.content import collection, store
+from ssg.content.markdown import engine
+open_site(__import__("pathlib").Path(sys.argv[1]))
+if sys.argv[2] == "read":
+    engine().render = lambda *a, **k: sys.exit("rendered instead of reading the cache")
+print(json.dumps({p.path: [str(p.html), str(p.summary)] for p in collection("blog")}))
+"""
+
+
+def test_two_processes_share_entries(tmp_path):
+    posts = {f"content/blog/p{i}.md": post(f"P{i}", f"Post {i}.\n\n```py\nx = {i}\n```\n") for i in range(20)}
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES, **posts})
+    env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}
+    env.pop("SSG_CONTENT_CACHE", None)
+
+    def run(mode: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", SHARE, str(root), mode], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    # Two writers at once (the workers of one build), then a reader that may not render.
+    writers = [run("write"), run("write")]
+    outs = [w.communicate(timeout=120) for w in writers]
+    assert all(w.returncode == 0 for w in writers), outs
+    reader = run("read")
+    out, err = reader.communicate(timeout=120)
+    assert reader.returncode == 0, err
+    assert json.loads(out) == json.loads(outs[0][0]) == json.loads(outs[1][0])
+    assert rows(root) == 23
+
+
+def test_forked_workers_share_bodies_through_the_cache(tmp_path):
+    """`ssg build --jobs 2`: a body one worker rendered is read by the other, and by the next build."""
+    posts = {f"content/blog/p{i:02}.md": post(f"P{i}", f"Post {i}.\n\n```py\nx = {i}\n```\n") for i in range(30)}
+    routes = {k: v for k, v in ROUTES.items() if "docs" not in k and "guide" not in k}
+    root = write_site(tmp_path / "site", {**routes, **posts, "routes/+page.py": """
+        from ssg.content import collection
+
+        def load(event):
+            return {"posts": [p.preview() for p in collection("blog")]}
+    """, "routes/+page.html": "{% for p in data.posts %}<a href='{{ p.url }}'>{{ p.summary }}</a>{% endfor %}",
+        # A file no listing reads, parsed only in a worker: its front matter is kept too.
+        "routes/about/+page.py": """
+        from ssg.content import entry
+
+        def load(event):
+            return {"about": entry("about.md")}
+    """, "routes/about/+page.html": "{{ data.about.html }}", "content/about.md": post("About", "About us.\n")})
+    counter = tmp_path / "renders"
+    plugin = tmp_path / "plugin" / "sitecustomize.py"
+    plugin.parent.mkdir()
+    plugin.write_text(textwrap.dedent(f"""
+        # Count the bodies every process of the build renders.
+        import os
+        from ssg.content import markdown, store
+        real = markdown.engine
+        def counted():
+            e = real()
+            if not getattr(e, "_counted", False):
+                render = e.render
+                def count(body, **kw):
+                    with open({str(counter)!r}, "a") as f:
+                        f.write(f"{{os.getpid()}}\\n")
+                    return render(body, **kw)
+                e.render, e._counted = count, True
+            return e
+        markdown.engine = store.engine = counted
+    """))
+    env = {**os.environ, "PYTHONPATH": str(plugin.parent), "SOURCE_DATE_EPOCH": "1700000000"}
+    env.pop("SSG_CONTENT_CACHE", None)
+
+    def build(*args: str) -> list[str]:
+        counter.write_text("")
+        command = ["build", "-C", str(root), "--out", str(tmp_path / "out"), "--jobs", "2", *args]
+        result = subprocess.run([sys.executable, "-m", "ssg.cli", *command], env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return counter.read_text().split()
+
+    cold = build()
+    assert len(cold) >= 31 and rows(root) == 31
+    index = json.loads((root / ".ssg-cache/content/files.json").read_text())
+    assert "content/about.md" in index["files"], "a worker's parse is saved when it exits"
+    first = (tmp_path / "out/index.html").read_text()
+    (root / "content/blog/p07.md").write_text(post("P7", "Post 7, edited.\n"))
+    edited = build()
+    assert 1 <= len(edited) <= 2, f"one edited body, {len(edited)} renders: the other 30 came from the cache"
+    page = (tmp_path / "out/index.html").read_text()
+    assert "Post 7, edited." in page and page.replace("Post 7, edited.", "Post 7.") == first
+    assert len(build("--fresh")) >= 31, "--fresh renders every body again"
+    assert (tmp_path / "out/index.html").read_text() == page
+
+
+def test_fresh_reads_nothing_but_writes(tmp_path, monkeypatch):
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    new_process(root)
+    bodies()
+    diskcache.start_build(root, fresh=True)
+    new_process(root)
+    renders = count_renders(monkeypatch)
+    parses: list[str] = []
+    real = frontmatter.parse
+    monkeypatch.setattr(frontmatter, "parse", lambda text, rel: parses.append(rel) or real(text, rel))
+    bodies()
+    assert len(renders) == 3 and len(parses) == 4, "every body rendered, every file parsed (a.md links to docs/setup.md)"
+    diskcache.start_build(root, fresh=False)
+    new_process(root)
+    renders.clear()
+    bodies()
+    assert renders == []
+
+
+def test_the_cache_can_be_turned_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("SSG_CONTENT_CACHE", "off")
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    diskcache.start_build(root)
+    new_process(root)
+    bodies()
+    assert not (root / ".ssg-cache/content").exists()
+
+
+def test_prune_drops_bodies_no_build_used_for_a_month(tmp_path):
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    new_process(root)
+    bodies()
+    store.reset()
+    db_file = root / ".ssg-cache/content/bodies.sqlite"
+
+    def age(seconds: int, *, one: bool) -> None:
+        with sqlite3.connect(db_file) as db:
+            (key,) = db.execute(f"select key from {diskcache._TABLE} order by key limit 1").fetchone()
+            db.execute(f"update {diskcache._TABLE} set used = used - ? {'where key = ?' if one else ''}", (seconds, key) if one else (seconds,))
+
+    age(diskcache.KEEP + 60, one=True)
+    diskcache.start_build(root)
+    assert rows(root) == 2, "a body unused for a month before the newest one is dropped"
+    age(diskcache.KEEP + 60, one=True)
+    diskcache.start_build(root)
+    assert rows(root) == 2, "at most one prune a day"
+    (root / ".ssg-cache/content/.pruned").unlink()
+    age(10 * diskcache.KEEP, one=False)
+    diskcache.start_build(root)
+    assert rows(root) == 1, "ages count back from the newest body, not from the clock: the newest survives a quiet year"
+    store.reset()
