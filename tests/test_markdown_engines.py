@@ -69,9 +69,7 @@ def render_both(reference: MarkdownItEngine, fast: FastEngine, body: str, page_u
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """Given a seed (and a number of pages), return the bodies of the benchmark corpus."""
-    script = next((s for s in CORPUS_SCRIPTS if s.is_file()), None)
-    if script is None:
-        pytest.skip("the benchmark corpus generator (make_corpus.py) is not here")
+    script = next(s for s in CORPUS_SCRIPTS if s.is_file())  # bench/make_corpus.py is in the repo
 
     def make(seed: int, pages: int = 300) -> list[str]:
         out = tmp_path_factory.mktemp(f"corpus-{seed}")
