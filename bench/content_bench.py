@@ -34,7 +34,7 @@ from ssg.content import collection, store  # noqa: E402
 from ssg.content.frontmatter import Loader  # noqa: E402
 from ssg.site import Site  # noqa: E402
 
-CORPUS = Path("bench/make_corpus.py")
+CORPUS = Path(__file__).resolve().parent / "make_corpus.py"
 
 
 def make_site(root: Path, pages: int, corpus: Path) -> None:

@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/markdown_bench.py [--pages 300] [--seed 1] [--repeat 5]
 
-Writes N posts with /work/shared/bench/make_corpus.py, strips their front matter, and
+Writes N posts with bench/make_corpus.py, strips their front matter, and
 times, in one process, rendering every body (with a link resolver and a page URL, as the
 content store calls it):
 
@@ -35,7 +35,7 @@ from ssg.content.fastmd import FastEngine  # noqa: E402
 from ssg.content.frontmatter import parse  # noqa: E402
 from ssg.content.markdown import MarkdownItEngine, highlight  # noqa: E402
 
-CORPUS = Path("/work/shared/bench/make_corpus.py")
+CORPUS = Path(__file__).resolve().parent / "make_corpus.py"
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.M | re.S)
 
 

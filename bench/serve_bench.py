@@ -39,7 +39,7 @@ from urllib.parse import quote
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = Path("/work/shared/bench/make_corpus.py")
+DEFAULT_CORPUS = Path(__file__).resolve().parent / "make_corpus.py"
 
 LIB = '''"""The bench site's posts: ssg.content when it is there, else a small reader that records
 its reads the same way (so ssg serve knows which page read which file)."""

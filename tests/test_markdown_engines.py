@@ -25,7 +25,7 @@ from ssg.errors import UsageError
 
 REPO = Path(__file__).resolve().parent.parent
 SPEC = json.loads((REPO / "tests/fixtures/commonmark/spec.json").read_text("utf-8"))
-CORPUS_SCRIPTS = (Path("/work/shared/bench/make_corpus.py"), REPO / "bench/make_corpus.py")
+CORPUS_SCRIPTS = (REPO / "bench/make_corpus.py",)
 CONTENT = sorted(
     [*(REPO / "content").rglob("*.md"), *(REPO / "tests/fixtures/content").rglob("*.md"), *(REPO / "tests/sites").glob("*/content/**/*.md")]
 )  # sorted: stable test ids
