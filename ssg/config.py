@@ -54,6 +54,9 @@ class Config:
     """"always": /about is written about/index.html; "never": about.html."""
     out: str = "build"
     """The output folder, relative to the site root."""
+    highlight: bool = True
+    """Highlight fenced code with a language at build time (Pygments CSS classes); false
+    leaves it plain `<pre><code class="language-x">` for a client-side highlighter."""
     preload: str = "marked"
     """Client runtime: "marked" preloads data for links with data-ssg-preload; "all" for every same-site link."""
     drafts: bool = False
@@ -151,6 +154,7 @@ def _pick(cls: type, raw: Any, prefix: str, problems: list[str], skip: set[str] 
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "prerender.entries": list,
     "prerender.crawl": bool,
+    "highlight": bool,
     "fetch.timeout": (int, float),
     "fetch.retries": int,
 }

@@ -24,6 +24,10 @@ class Site:
         self.root = config.root
         self.manifest: Manifest = manifest_mod.scan(self.root)
         self.modules = Modules(self.root)
+        # The site's Markdown options, before anything renders (build, serve and tests alike).
+        from .content.markdown import configure
+
+        configure(highlight=config.highlight)
         self.templates = Templates(self.root, url=self.url, asset=self.asset, preload=config.preload)
         self.generated_at = (now or build_time()).isoformat().replace("+00:00", "Z")
         self._client = None

@@ -196,6 +196,11 @@ def engine_identity(engine: Any) -> str | None:
     return identity
 
 
+def forget_identity(engine: Any) -> None:
+    """The engine's options changed: compute its identity again on next use."""
+    _identities.pop(id(engine), None)
+
+
 def _identity(engine: Any) -> str | None:
     cls = type(engine)
     extra = getattr(engine, "cache_key", None)

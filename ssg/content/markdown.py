@@ -206,8 +206,9 @@ def _formatter() -> Any:
 
 def highlight(code: str, lang: str, attrs: str) -> str:
     """markdown-it's highlight hook: Pygments spans in `<pre class="highlight">`, or "" to
-    let markdown-it write the block plain (no language, or one Pygments does not know)."""
-    lexer = _lexer(lang.lower()) if lang else None
+    let markdown-it write the block plain (no language, one Pygments does not know, or
+    highlighting turned off with the site's `highlight = false`)."""
+    lexer = _lexer(lang.lower()) if lang and _highlight_code else None
     if lexer is None:
         return ""
     import pygments
@@ -223,6 +224,23 @@ def highlight_css(style: str = "default") -> str:
     rules = HtmlFormatter(style=style).get_style_defs(".highlight").splitlines()
     # Only rules under .highlight: Pygments also styles every <pre> and line numbers.
     return "\n".join(r for r in rules if r.startswith(".highlight")) + "\n"
+
+
+_highlight_code = True
+
+
+def configure(*, highlight: bool) -> None:
+    """Apply the site's Markdown options (config `highlight`) to the shared engine. The option
+    is also kept on the engine as a plain attribute, so it is part of the engine's identity
+    in the content cache on disk."""
+    global _highlight_code
+    current = engine()
+    if getattr(current, "highlight_code", True) != highlight or _highlight_code != highlight:
+        _highlight_code = highlight
+        current.highlight_code = highlight  # type: ignore[attr-defined]
+        from .diskcache import forget_identity
+
+        forget_identity(current)
 
 
 # -- the shared engine ------------------------------------------------------------------------------
