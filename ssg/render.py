@@ -58,12 +58,13 @@ async def render(site: Site, writer: output.Writer, path: str, props: Any = None
     )
     base = site.config.base_path
     if r.kind == "page":
-        done.url = base + site.canonical(r.path, r.route)
+        canonical = site.canonical(r.path, r.route)
+        done.url = base + canonical
         done.headers = dict(r.headers)
         envelope = json.dumps(r.envelope, ensure_ascii=False, separators=(",", ":")).encode()
         _put(writer, done, output.page_file(r.path, site.option(r.route, "trailing_slash")), r.body)
         _put(writer, done, output.data_file(r.path), envelope)
-        _crawl(site, done, r, crawl_links)
+        _crawl(site, done, r, canonical, crawl_links)
     elif r.kind == "endpoint":
         rel = output.endpoint_file(r.path)
         done.url = base + r.path
@@ -76,9 +77,10 @@ async def render(site: Site, writer: output.Writer, path: str, props: Any = None
         # A redirect is written as a page (with a meta refresh) unless its path names a file.
         as_page = r.route.is_page or "." not in r.path.rsplit("/", 1)[-1]
         rel = output.page_file(r.path, site.option(r.route, "trailing_slash")) if as_page else output.endpoint_file(r.path)
-        done.url = base + site.canonical(r.path, r.route)
+        canonical = site.canonical(r.path, r.route)
+        done.url = base + canonical
         _put(writer, done, rel, r.body)
-        _crawl(site, done, r, crawl_links)
+        _crawl(site, done, r, canonical, crawl_links)
     return done
 
 
@@ -105,13 +107,13 @@ def _put(writer: output.Writer, done: Done, rel: str, body: bytes) -> None:
         done.write_errors.append((rel, str(exc)))
 
 
-def _crawl(site: Site, done: Done, r: Rendered, crawl_links: bool) -> None:
+def _crawl(site: Site, done: Done, r: Rendered, canonical: str, crawl_links: bool) -> None:
     """Parse the HTML just written: its ids, and the same-site paths it links to."""
     found = crawl.find(r.body.decode("utf-8", "replace"))
     done.ids = found.ids
     if not crawl_links:
         return
-    base_url = site.absolute(site.canonical(r.path, r.route))
+    base_url = site.absolute(canonical)
     origin = urlsplit(base_url).netloc
     base = site.config.base_path
     static = site.static_files

@@ -263,16 +263,7 @@ class SiteContent:
     # -- collections ------------------------------------------------------------------------
 
     def listing(self, name: str) -> Listing:
-        found = self._listings.get(name)
-        if found is None:
-            try:
-                found = self._scan(name)
-            except ContentError as exc:
-                found = exc
-            self._listings[name] = found
-        if isinstance(found, ContentError):
-            raise found.again()
-        return found
+        return _once(self._listings, name, self._scan)
 
     def _scan(self, name: str) -> Listing:
         folder = self.root / "content" / name
@@ -352,16 +343,7 @@ class SiteContent:
 
     def entry(self, rel: str) -> Entry:
         """The entry for a site-relative .md path, built once per snapshot."""
-        found = self._entries.get(rel)
-        if found is None:
-            try:
-                found = self._make_entry(rel)
-            except ContentError as exc:
-                found = exc
-            self._entries[rel] = found
-        if isinstance(found, ContentError):
-            raise found.again()
-        return found
+        return _once(self._entries, rel, self._make_entry)
 
     def _make_entry(self, rel: str) -> Entry:
         parsed = self.files.get(rel)
@@ -470,3 +452,18 @@ class SiteContent:
 
 def _rest_slug(route: Route) -> bool:
     return any(p.name == "slug" and p.rest for p in route.rid.params)
+
+
+def _once(table: dict, key: str, make):
+    """Given a memo table, return make(key) computed once; a ContentError is remembered too
+    and raised again on every later ask, so a bad file is reported for each page that reads it."""
+    found = table.get(key)
+    if found is None:
+        try:
+            found = make(key)
+        except ContentError as exc:
+            found = exc
+        table[key] = found
+    if isinstance(found, ContentError):
+        raise found.again()
+    return found
