@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from . import context, workers
@@ -15,6 +17,8 @@ from .output import Writer
 from .prerender import Prerender, Result, write_extras
 from .problems import Problem
 from .site import Site
+from .report import summary_counts
+from .uptodate import Check
 
 
 @dataclass
@@ -37,6 +41,7 @@ def build(
     jobs: int | None = None,
     concurrency: int = 8,
     fresh: bool = False,
+    uptodate: Check | None = None,
 ) -> Summary:
     """Given a validated config, build the site into config.out_dir and return a Summary.
 
@@ -45,7 +50,8 @@ def build(
     paths are in flight in each, so loads waiting on I/O overlap. Paths whose sources did
     not change since the last build are reused from it (see cache.py) unless `fresh`. A bad routes/ tree fails the build before any user code runs, with
     every problem of the tree in the Summary. Raises UsageError for an output folder that
-    would replace the site's own files.
+    would replace the site's own files. `uptodate`, the no-change check made
+    before the build, records a build with no problems for the next one to compare with.
     """
     started = time.perf_counter()
     check_out(config)
@@ -58,12 +64,14 @@ def build(
     context.activate(site)
     from .content import diskcache  # parsed front matter and rendered bodies in .ssg-cache/content/
     diskcache.start_build(site.root, fresh=fresh)
-    # 2. Write into a staging folder beside the output.
-    writer = Writer(config.out_dir)
+    # 2. Write into a staging folder beside the output: every file, or, when the build
+    #    cache lets paths keep their files, only the files that change.
+    build_cache = Cache(site, engine=markdown_engine_name(), enabled=not fresh)
+    damaged = uptodate.damaged if uptodate is not None else set()
+    writer = Writer(config.out_dir, update=not build_cache.blocked and config.out_dir.is_dir(), damaged=damaged)
     writer.start()
     try:
         # 3. Seed the queue, render every path, crawl what it links to.
-        build_cache = Cache(site, engine=markdown_engine_name(), enabled=not fresh)
         pre = Prerender(site, writer, progress=progress, jobs=jobs or os.cpu_count() or 1, concurrency=concurrency, cache=build_cache)
         result = pre.run()
         if build_cache.warning:
@@ -79,12 +87,32 @@ def build(
         if result.errors:
             writer.abort()
         else:
-            writer.commit()
-            build_cache.save(rendered=len(pre.rendered))
+            with _signals_held():
+                if writer.update:
+                    build_cache.forget()  # a build killed while it moves files in leaves no record to trust
+                writer.commit()
+                build_cache.save(rendered=len(pre.rendered))
     except BaseException:
         writer.abort()  # Ctrl-C or a bug: leave the previous output as it was
         raise
-    return Summary(result, time.perf_counter() - started, str(config.out_dir), pre.reused, pre.rendered)
+    summary = Summary(result, time.perf_counter() - started, str(config.out_dir), pre.reused, pre.rendered)
+    if uptodate is not None and summary.ok:
+        if result.problems or pre.fetched_urls:
+            uptodate.forget()
+        else:
+            uptodate.record(list(writer.written), summary_counts(summary))
+    return summary
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while the output is put in place; they land right after."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
 def markdown_engine_name() -> str:

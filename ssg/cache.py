@@ -3,8 +3,10 @@
 For each path the last successful build wrote, the cache records the hash of every
 source it read (route modules, templates, content files, content folders, static files
 it fetched), the props it got from entries(), and what the crawl learned from it (links,
-ids). A path whose sources all hash the same is *replayed*: its files are hard-linked
-from the previous output and its links feed the crawl, with no load or template run.
+ids). A path whose sources all hash the same is *replayed*: its files are kept from the
+previous output and its links feed the crawl, with no load or template run. The record
+is one marshal file (`build.cache`), each source's hash stored once, so loading it takes
+milliseconds even for tens of thousands of paths.
 
 Anything that can change every page goes into one site-wide key instead: the ssg
 version, the config, SOURCE_DATE_EPOCH, the route tree, every Python module of the site
@@ -21,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import marshal
 import os
 import sys
 from dataclasses import dataclass
@@ -31,8 +34,8 @@ from . import __version__
 from .render import Done
 from .site import Site
 
-FORMAT = 1
-FILE = "build.json"
+FORMAT = 2
+FILE = "build.cache"
 
 
 def _digest(data: bytes) -> str:
@@ -139,10 +142,10 @@ def props_hash(props: Any) -> str | None:
 
 @dataclass
 class Entry:
-    """One path of the previous build: its Done, its sources' hashes and its props' hash."""
+    """One path of the previous build: its Done, the sources it read and its props' hash."""
 
     done: Done
-    deps: dict[str, str | None]
+    deps: list[str]
     props: str | None
 
 
@@ -157,6 +160,7 @@ class Cache:
         self.previous_key: dict[str, str] = {}
         self.previous_out = ""
         self.previous_modules: dict[str, str | None] = {}
+        self.previous_hashes: dict[str, str | None] = {}  # every source any path read -> its hash then
         self.warning: str | None = None
         stats: dict[str, list] = {}
         self.enabled = enabled
@@ -165,49 +169,61 @@ class Cache:
         self.hash = Hasher(site.root, stats)
         self.entries: dict[str, Entry] = {}  # this build's record
         self._blocked: str | None = None  # a site-wide reason to render everything, once known
+        self._changed: dict[str, str] | None = None  # source -> why it no longer matches, once known
+        self._forgotten = False
 
     def _load(self) -> dict[str, list]:
         file = self.dir / FILE
         if not file.is_file():
             return {}
         try:
-            raw = json.loads(file.read_text("utf-8"))
+            raw = marshal.loads(file.read_bytes())
             if raw.get("format") != FORMAT:
                 return {}
             self.previous_key = dict(raw["key"])
-            self.previous_out = raw["out"]
+            self.previous_out = str(raw["out"])
             self.previous_modules = dict(raw["modules"])
-            self.previous = {
-                k: Entry(Done(**_done_from_json(v["done"])), v["deps"], v["props"]) for k, v in raw["paths"].items()
-            }
+            self.previous_hashes = dict(raw["hashes"])
+            self.previous = {k: Entry(Done(*done), list(deps), props) for k, (done, deps, props) in raw["paths"].items()}
             return {k: list(v) for k, v in raw["stats"].items()}
-        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        except (ValueError, EOFError, KeyError, TypeError, AttributeError) as exc:
             self.warning = f"{file}: the build cache is unreadable ({type(exc).__name__}); ignoring it and rendering every page"
-            self.previous, self.previous_key = {}, {}
+            self.previous, self.previous_key, self.previous_hashes = {}, {}, {}
             return {}
+
+    @property
+    def blocked(self) -> str:
+        """Why no path can be reused (a change that may touch every page), or ""."""
+        if self._blocked is None:
+            self._blocked = self._site_wide_change()
+        return self._blocked
 
     def reusable(self, k: str, props: Any) -> tuple[Entry | None, str]:
         """Given a path's key and props, return (its previous entry, "") when nothing it read
         changed, else (None, why it must be rendered)."""
-        if self._blocked is None:
-            self._blocked = self._site_wide_change()
-        if self._blocked:
-            return None, self._blocked
+        if self.blocked:
+            return None, self.blocked
         entry = self.previous.get(k)
         if entry is None:
             return None, "new path"
         if entry.props != props_hash(props) or entry.props is None:
             return None, "its entries() props changed"
-        for dep, digest in entry.deps.items():
-            now = self.hash(dep)
-            if now is None:
-                return None, f"it fetched {dep}"
-            if now != digest:
-                return None, f"{dep} changed"
+        changed = self._changed_sources()
+        if not changed.keys().isdisjoint(entry.deps):
+            return None, next(changed[dep] for dep in entry.deps if dep in changed)
         return entry, ""
 
+    def _changed_sources(self) -> dict[str, str]:
+        """Every source of the previous build whose hash changed (each hashed once), with why."""
+        if self._changed is None:
+            self._changed = {}
+            for dep, digest in self.previous_hashes.items():
+                now = self.hash(dep)
+                if now is None or now != digest:
+                    self._changed[dep] = f"it fetched {dep}" if now is None else f"{dep} changed"
+        return self._changed
+
     def _site_wide_change(self) -> str:
-        """Why no path can be reused (a change that may touch every page), or ""."""
         if not self.enabled:
             return "--fresh"
         if self.previous_key != self.key:
@@ -220,48 +236,45 @@ class Cache:
                 return f"site module {module} changed"
         return ""
 
+    def forget(self) -> None:
+        """Delete the previous build's record (the output is about to change in place)."""
+        (self.dir / FILE).unlink(missing_ok=True)
+        self._forgotten = True
+
     def record(self, k: str, done: Done, props: Any) -> None:
-        self.entries[k] = Entry(done, {dep: self.hash(dep) for dep in done.deps}, props_hash(props))
+        self.entries[k] = Entry(done, list(done.deps), props_hash(props))
 
     def save(self, *, rendered: int) -> None:
         """Write this build's record (after a successful build only), atomically. A build
         that reused every path of an unchanged record leaves the file as it is."""
         if (
-            rendered == 0 and self.enabled and self.previous_key == self.key
+            rendered == 0 and self.enabled and not self._forgotten and self.previous_key == self.key
             and self.entries.keys() == self.previous.keys() and not self.hash.changed
         ):
             return
         self.dir.mkdir(exist_ok=True)
+        sources = set().union(*(e.deps for e in self.entries.values()))
         payload = {
             "format": FORMAT,
             "key": self.key,
             "out": str(self.site.config.out_dir),
             "modules": {m: self.hash(m) for m in site_modules(self.site.root)},
+            "hashes": {dep: self.hash(dep) for dep in sorted(sources)},
             # Sorted: the cache, like the output, should not depend on the order of the run.
-            "paths": {k: {"done": _done_to_json(e.done), "deps": e.deps, "props": e.props} for k, e in sorted(self.entries.items())},
+            "paths": {k: (_done_fields(e.done), e.deps, e.props) for k, e in sorted(self.entries.items())},
             "stats": dict(sorted(self.hash.stats.items())),
         }
         tmp = self.dir / f".{FILE}.{os.getpid()}"
-        tmp.write_text(json.dumps(payload, separators=(",", ":")), "utf-8")
+        tmp.write_bytes(marshal.dumps(payload))
         os.replace(tmp, self.dir / FILE)
         gitignore = self.dir / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("*\n")
 
 
-_FIELDS = [f.name for f in dataclasses.fields(Done) if f.name != "failure"]  # only successes are recorded
+_FIELDS = [f.name for f in dataclasses.fields(Done)]
 
 
-def _done_to_json(done: Done) -> dict[str, Any]:
-    # Field by field, not dataclasses.asdict: that deep-copies every list, thousands of times.
-    raw = {name: getattr(done, name) for name in _FIELDS}
-    raw["ids"] = sorted(done.ids) if done.ids is not None else None
-    return raw
-
-
-def _done_from_json(raw: dict[str, Any]) -> dict[str, Any]:
-    raw = dict(raw)
-    raw["ids"] = frozenset(raw["ids"]) if raw["ids"] is not None else None
-    raw["links"] = [tuple(link) for link in raw["links"]]
-    raw["write_errors"] = [tuple(e) for e in raw["write_errors"]]
-    return raw
+def _done_fields(done: Done) -> tuple:
+    """A Done as a tuple marshal can write (only successes are recorded: no failure)."""
+    return tuple(getattr(done, name) for name in _FIELDS)

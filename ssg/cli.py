@@ -6,6 +6,7 @@ import argparse
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from . import __version__, config as config_mod
@@ -98,8 +99,10 @@ def _load_config(args: argparse.Namespace, **overrides) -> config_mod.Config:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .build import build
-    from .report import Progress, github_annotation, problem_text, summary_text, write_report
+    from . import uptodate
+    from .report import Progress, github_annotation, problem_text, summary_text, unchanged_text, write_report
+
+    started = time.perf_counter()
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs takes a number of 1 or more")
@@ -107,9 +110,15 @@ def _build(args: argparse.Namespace) -> int:
     if args.no_crawl:
         overrides["prerender"] = {"crawl": False}
     config = _load_config(args, **{k: v for k, v in overrides.items() if v is not None})
+    check = uptodate.Check(config)
+    if check.unchanged and not args.fresh and not args.report:
+        print(unchanged_text(config.out_dir, check.counts, time.perf_counter() - started), file=sys.stderr)
+        return 0
+    from .build import build
+
     progress = Progress()
     try:
-        summary = build(config, progress=progress, jobs=args.jobs, fresh=args.fresh)
+        summary = build(config, progress=progress, jobs=args.jobs, fresh=args.fresh, uptodate=check)
     finally:
         progress.clear()  # also on Ctrl-C, so the next message starts on a clean line
     for problem in summary.result.warnings + summary.result.errors:

@@ -86,6 +86,9 @@ async def call(fn: Callable[..., Any], *args: Any) -> Any:
     return result
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # never awaitable, hold nothing
+
+
 async def resolve(value: Any) -> Any:
     """Given data whose dicts and lists may hold awaitables at any depth, await them all
     concurrently and return the data with their results in place."""
@@ -95,6 +98,8 @@ async def resolve(value: Any) -> Any:
         container = stack.pop()
         items = container.items() if isinstance(container, dict) else enumerate(container)
         for key, item in items:
+            if type(item) in _PLAIN:
+                continue
             if inspect.isawaitable(item):
                 slots.append((container, key))
             elif isinstance(item, (dict, list)):

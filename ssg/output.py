@@ -73,10 +73,18 @@ def check_relative(rel: str) -> None:
 
 
 class Writer:
-    """Writes one build into a staging folder beside `out`, then swaps it in atomically."""
+    """Writes one build into a staging folder beside `out`, then puts it in place.
 
-    def __init__(self, out: Path) -> None:
+    A full build swaps the whole staging folder in, atomically. An `update` (an
+    incremental build whose unchanged paths keep their files) stages only the files it
+    wrote, then moves each into the output and deletes what the build no longer writes.
+    Either way nothing in `out` changes before `commit()`.
+    """
+
+    def __init__(self, out: Path, *, update: bool = False, damaged: set[str] = frozenset()) -> None:
         self.out = out
+        self.update = update
+        self.damaged = damaged  # files of the previous output changed since it was written: never kept
         self.staging = out.with_name(f".{out.name}.staging-{os.getpid()}")
         self.written: dict[str, int] = {}  # rel -> size, every file this build wrote
         self._folders: set[str] = set()  # every folder that holds a written file
@@ -111,10 +119,14 @@ class Writer:
             f.write(body)
 
     def link_from(self, previous: Path, rels: list[str]) -> bool:
-        """Hard-link files of a previous build into the staging folder (copy where links
-        are refused); False, with nothing left half-done, when one of them is missing."""
-        if not all((previous / rel).is_file() for rel in rels):
+        """Keep files of a previous build: hard-link them into the staging folder (copy
+        where links are refused), or in an update leave them where they are; False, with
+        nothing left half-done, when one of them is missing or was changed since."""
+        base = f"{previous}/"
+        if not self.damaged.isdisjoint(rels) or not all(os.path.isfile(base + rel) for rel in rels):
             return False
+        if self.update:
+            return True
         for rel in rels:
             check_relative(rel)
             parent = rel.rpartition("/")[0]
@@ -174,7 +186,11 @@ class Writer:
         return copied
 
     def commit(self) -> None:
-        """Swap the staging folder in as `out`; the previous output is removed afterwards."""
+        """Put the build in place: the staging folder swapped in as `out` (the previous
+        output removed afterwards), or in an update its files moved into `out`."""
+        if self.update:
+            self._apply()
+            return
         if self.out.exists():
             if _exchange(self.staging, self.out):
                 shutil.rmtree(self.staging)  # it now holds the previous output
@@ -186,8 +202,40 @@ class Writer:
         else:
             os.rename(self.staging, self.out)
 
+    def _apply(self) -> None:
+        """Move every staged file into `out`, then delete what this build did not write."""
+        for dirpath, _, filenames in os.walk(self.staging):
+            rel_dir = os.path.relpath(dirpath, self.staging)
+            for name in filenames:
+                rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+                _place(os.path.join(dirpath, name), self.out, rel)
+        for dirpath, dirnames, filenames in os.walk(self.out, topdown=False):
+            rel_dir = os.path.relpath(dirpath, self.out)
+            prefix = "" if rel_dir == "." else rel_dir + "/"
+            for name in filenames:
+                if prefix + name not in self.written:
+                    os.unlink(os.path.join(dirpath, name))
+            if prefix and not os.listdir(dirpath):
+                os.rmdir(dirpath)
+        shutil.rmtree(self.staging)
+
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _place(source: str, out: Path, rel: str) -> None:
+    """Move one staged file to out/rel, making room where the previous build had a
+    folder at that name, or a file where this one needs a folder."""
+    target = out / rel
+    for ancestor in reversed(target.relative_to(out).parents[:-1]):
+        folder = out / ancestor
+        if folder.is_file() or folder.is_symlink():
+            folder.unlink()
+        if not folder.is_dir():
+            folder.mkdir()
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    os.replace(source, target)
 
 
 def _running(pid: str) -> bool:

@@ -100,6 +100,7 @@ class Prerender:
         self.outputs: list[Done] = []  # every path that wrote (or failed to write) files
         self.done = 0
         self.needs_client = False  # a template called client_script()
+        self.fetched_urls = False  # a page read an absolute URL: its answer may change
 
     # -- 1. seed -------------------------------------------------------------------------------
 
@@ -244,7 +245,7 @@ class Prerender:
             return False
         entry, why = self.cache.reusable(k, self.props.get(k))
         if entry is None or not self.writer.link_from(self.config.out_dir, entry.done.files):
-            self.rendered.append((k, why or "its files are missing from the previous output"))
+            self.rendered.append((k, why or "its files in the output were changed or deleted"))
             return False
         self.handle(entry.done)
         self.cache.entries[k] = entry
@@ -256,6 +257,7 @@ class Prerender:
         if d.route is not None:
             self.rendered_routes.add(d.route)
         self.needs_client = self.needs_client or d.needs_client
+        self.fetched_urls = self.fetched_urls or any("://" in dep for dep in d.deps)
         for fetched in d.fetched:
             self.enqueue(fetched, key(d.path), None)
         if d.files or d.write_errors:

@@ -118,10 +118,14 @@ def _crawl(site: Site, done: Done, r: Rendered, canonical: str, crawl_links: boo
     base = site.config.base_path
     static = site.static_files
     for link in found.links:
-        target = urlsplit(urljoin(base_url, link))
-        if target.scheme not in ("http", "https") or target.netloc != origin:
-            continue  # mailto:, data:, javascript: and other hosts are not ours to check
-        path = unquote(target.path)
+        if _plain(link):  # most links: a root-relative path, where urljoin would change nothing
+            bare, _, fragment = link.partition("#")
+            path, fragment = unquote(bare.partition("?")[0]), unquote(fragment)
+        else:
+            target = urlsplit(urljoin(base_url, link))
+            if target.scheme not in ("http", "https") or target.netloc != origin:
+                continue  # mailto:, data:, javascript: and other hosts are not ours to check
+            path, fragment = unquote(target.path), unquote(target.fragment)
         if base:
             if not (path == base or path.startswith(base + "/")):
                 done.outside_base.append(path)
@@ -129,4 +133,13 @@ def _crawl(site: Site, done: Done, r: Rendered, canonical: str, crawl_links: boo
             path = path[len(base):] or "/"
         if path in GENERATED or path in static:
             continue
-        done.links.append((path, unquote(target.fragment)))
+        done.links.append((path, fragment))
+
+
+def _plain(link: str) -> bool:
+    """Whether a link is a root-relative path that joins to itself: /a/b?q#f, but not
+    //host, /a/../b, /a;params, or text urlsplit would clean up (whitespace, control characters)."""
+    return (
+        link[:1] == "/" and link[1:2] != "/" and "/." not in link and "\\" not in link and ";" not in link
+        and link.isprintable() and not link[-1:].isspace()
+    )

@@ -6,10 +6,12 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from .build import Summary
 from .problems import Problem
+
+if TYPE_CHECKING:
+    from .build import Summary
 
 
 def problem_text(p: Problem) -> str:
@@ -54,13 +56,33 @@ def _escape_property(text: str) -> str:
 
 def summary_text(s: Summary) -> str:
     r = s.result
-    pages, endpoints, redirects = r.count("page"), r.count("endpoint"), r.count("redirect")
     verdict = f"built {s.out}" if s.ok else f"build failed with {len(r.errors)} error(s); {s.out} left as it was"
     return (
-        f"{verdict}\n"
-        f"  {pages} pages, {r.data_files} data files, {endpoints} endpoints, {redirects} redirects, "
-        f"{r.static_files} static files, {len(r.warnings)} warnings, {len(r.errors)} errors in {s.seconds:.2f}s"
+        f"{verdict}\n  {counts_text(summary_counts(s), len(r.warnings), len(r.errors), s.seconds)}"
         + (f"\n  {s.reused} of {s.reused + len(s.rendered)} paths reused from the build cache (--explain says why the rest were rendered)" if s.reused else "")
+    )
+
+
+def unchanged_text(out: Path, counts: dict[str, int], seconds: float) -> str:
+    """The summary of a build that found nothing changed since the last one (uptodate.py)."""
+    return (
+        f"built {out}\n  {counts_text(counts, 0, 0, seconds)}\n"
+        f"  nothing changed since the last build: its {counts['paths']} paths are up to date (--fresh renders them again)"
+    )
+
+
+def summary_counts(s: Summary) -> dict[str, int]:
+    r = s.result
+    return {
+        "pages": r.count("page"), "data_files": r.data_files, "endpoints": r.count("endpoint"),
+        "redirects": r.count("redirect"), "static_files": r.static_files, "paths": s.reused + len(s.rendered),
+    }
+
+
+def counts_text(c: dict[str, int], warnings: int, errors: int, seconds: float) -> str:
+    return (
+        f"{c['pages']} pages, {c['data_files']} data files, {c['endpoints']} endpoints, {c['redirects']} redirects, "
+        f"{c['static_files']} static files, {warnings} warnings, {errors} errors in {seconds:.2f}s"
     )
 
 

@@ -18,28 +18,37 @@ def to_jsonable(value: Any, path: str = "data") -> Any:
     >>> to_jsonable({"when": datetime.date(2024, 1, 2), "tags": {"b", "a"}})
     {'when': '2024-01-02', 'tags': ['a', 'b']}
     """
+    return _jsonable(value, path)
+
+
+# Where a value sits: the root's name, or (where its container sits, its key or index).
+# Spelled out as text (`data.post.tags[0]`) only for an error: most data has none.
+Where = str | tuple[Any, str | int]
+
+
+def _jsonable(value: Any, where: Where) -> Any:
     if value is None or type(value) in (bool, str, int):
         return value
     if isinstance(value, (str, int)):
         return _scalar(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise SerializationError(path, value)
+            raise SerializationError(_path(where), value)
         return value
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if not isinstance(key, str):
+            if type(key) is not str:
                 if isinstance(key, (int, float, bool)) or key is None:
                     key = json.dumps(key) if not isinstance(key, str) else key
                 else:
-                    raise SerializationError(f"{path}[{key!r}] (a key)", key)
-            out[key] = to_jsonable(item, _join(path, key))
+                    raise SerializationError(f"{_path(where)}[{key!r}] (a key)", key)
+            out[key] = _jsonable(item, (where, key))
         return out
     if isinstance(value, (list, tuple)):
-        return [to_jsonable(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return [_jsonable(item, (where, i)) for i, item in enumerate(value)]
     if isinstance(value, (set, frozenset)):
-        items = [to_jsonable(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        items = [_jsonable(item, (where, i)) for i, item in enumerate(value)]
         # Sets have no order; sort by their JSON text so output is identical across runs.
         return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
@@ -47,10 +56,22 @@ def to_jsonable(value: Any, path: str = "data") -> Any:
     if isinstance(value, decimal.Decimal):
         return str(value)
     if hasattr(value, "__json__"):
-        return to_jsonable(value.__json__(), path)
+        return _jsonable(value.__json__(), where)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name), _join(path, f.name)) for f in dataclasses.fields(value)}
-    raise SerializationError(path, value)
+        return {f.name: _jsonable(getattr(value, f.name), (where, f.name)) for f in dataclasses.fields(value)}
+    raise SerializationError(_path(where), value)
+
+
+def _path(where: Where) -> str:
+    """data.post.tags[0], from the chain of (container, key) pairs."""
+    keys: list[str | int] = []
+    while isinstance(where, tuple):
+        where, key = where
+        keys.append(key)
+    path = where
+    for key in reversed(keys):
+        path = f"{path}[{key}]" if isinstance(key, int) else _join(path, key)
+    return path
 
 
 def _scalar(value: Any) -> Any:

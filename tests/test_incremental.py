@@ -3,7 +3,7 @@ clean build of the same sources writes, byte for byte."""
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import re
 import shutil
@@ -75,15 +75,31 @@ def rendered_paths(stderr: str) -> set[str]:
     return set(re.findall(r"^rendered (\S+):", stderr, re.M))
 
 
-def test_no_change_reuses_every_path(tmp_path):
+def test_no_change_build_has_nothing_to_do_and_writes_nothing(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "incremental", site)
+    build(site, tmp_path / "out")
+    before = statuses(tmp_path / "out")
+    result = build(site, tmp_path / "out", "--explain")
+    assert "nothing changed since the last build: its 12 paths are up to date" in result.stderr, result.stderr
+    assert rendered_paths(result.stderr) == set()
+    assert statuses(tmp_path / "out") == before, "not one output file may be written again"
+
+
+def test_a_touched_source_reuses_every_path(tmp_path):
     site = tmp_path / "site"
     shutil.copytree(SITES / "incremental", site)
     build(site, tmp_path / "out")
     before = snapshot(tmp_path / "out")
+    os.utime(site / "content/posts/post-2.md")  # a new time stamp, the same bytes
     result = build(site, tmp_path / "out", "--explain")
     assert rendered_paths(result.stderr) == set()
     assert re.search(r"(\d+) of \1 paths reused", result.stderr), result.stderr
     assert snapshot(tmp_path / "out") == before
+
+
+def statuses(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
 
 
 def test_one_post_edit_renders_exactly_the_pages_that_read_it(tmp_path):
@@ -112,12 +128,12 @@ def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
     shutil.copytree(SITES / "incremental", site)
     build(site, tmp_path / "out")
     expected = snapshot(tmp_path / "out")
-    cache = site / ".ssg-cache/build.json"
-    text = cache.read_text()
-    cache.write_text({
-        "truncate": text[: len(text) // 2],
-        "garbage": "\x00\x01 not json",
-        "wrong shape": json.dumps({"format": 1, "key": {}, "out": 3, "paths": {"/": {"done": "x"}}}),
+    cache = site / ".ssg-cache/build.cache"
+    data = cache.read_bytes()
+    cache.write_bytes({
+        "truncate": data[: len(data) // 2],
+        "garbage": b"\x00\x01 not a cache",
+        "wrong shape": marshal.dumps({"format": 2, "key": {}, "out": 3, "paths": {"/": ("x",)}}),
     }[damage])
     result = build(site, tmp_path / "out", "--explain")
     assert "the build cache is unreadable" in result.stderr

@@ -1,0 +1,185 @@
+"""The no-change shortcut: when no file the build could read and no file it wrote has
+changed since the last successful build, the output is already what a build would write.
+
+After a build with no errors and no warnings, `record()` writes `.ssg-cache/uptodate`:
+the build's key (the ssg and Python versions, ssg's own files, the config, the
+environment variables a build reads), the status (mtime in ns, size, inode) of every
+file and folder below the site folder, and the status of every file and folder in the
+output and of the build cache.
+`Check` compares the same things with a walk and a stat per source and per output
+folder: no site module is imported and no file is read, so a build with nothing to do
+takes a few tens of milliseconds beyond Python's start-up. Any difference means a
+normal (incremental) build, which also renders again the paths whose output files were
+changed or deleted by hand (`Check.damaged`).
+
+The walk skips what ssg never reads: the output folder and its staging folders, the
+cache, hidden folders at the top of the site (.git, .venv, ...), virtual environments,
+`__pycache__` and `node_modules`. A build is not recorded when its pages fetched an
+absolute URL (the remote answer may have changed), when a source changed while it ran,
+or when one changed in the second before it started (see RACY_NS).
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+FORMAT = 1
+FILE = "uptodate"
+CACHE = "build.cache"  # the build cache (cache.py)
+ENVIRONMENT = ("SOURCE_DATE_EPOCH", "SSG_MARKDOWN")  # what a build reads besides its files
+SKIP = frozenset({"__pycache__", "node_modules"})
+
+Status = tuple[int, int, int]  # (st_mtime_ns, st_size, st_ino)
+# A file changed this close to the walk could change again within the same tick of the
+# file system's clock, leaving its status unchanged: such a build is not recorded.
+RACY_NS = 1_000_000_000
+
+
+def key(config: Any) -> str:
+    """Everything besides the site's files that shapes the output."""
+    return repr((
+        FORMAT, __version__, sys.version, _package_status(), repr(config),
+        [os.environ.get(name) for name in ENVIRONMENT],
+    ))
+
+
+def sources(root: Path, out: Path) -> dict[str, Status]:
+    """The status of every file and folder below the site folder that a build could read."""
+    found: dict[str, Status] = {}
+    skip_prefix = os.path.join(str(out.parent), f".{out.name}.")  # staging folders
+    seen: set[tuple[int, int]] = set()
+
+    def walk(folder: str, rel: str) -> None:
+        with os.scandir(folder) as it:
+            for e in it:
+                if e.name in SKIP:
+                    continue
+                try:
+                    st = e.stat()
+                    is_dir = e.is_dir()
+                except OSError:
+                    continue  # a dangling symlink: nothing a build can read
+                if not is_dir:
+                    found[rel + e.name] = (st.st_mtime_ns, st.st_size, st.st_ino)
+                    continue
+                if e.path == out_path or e.path.startswith(skip_prefix) or (st.st_dev, st.st_ino) in seen:
+                    continue
+                if not rel and (e.name.startswith(".") or os.path.exists(os.path.join(e.path, "pyvenv.cfg"))):
+                    continue
+                seen.add((st.st_dev, st.st_ino))
+                found[rel + e.name + "/"] = (st.st_mtime_ns, 0, st.st_ino)
+                walk(e.path, rel + e.name + "/")
+
+    out_path = str(out)
+    walk(str(root), "")
+    return found
+
+
+def folders_of(files: list[str]) -> list[str]:
+    """Every folder holding a file the build wrote ("" is the output folder itself)."""
+    folders = {""}
+    for rel in files:
+        parent = rel.rpartition("/")[0]
+        while parent and parent + "/" not in folders:
+            folders.add(parent + "/")
+            parent = parent.rpartition("/")[0]
+    return sorted(folders)
+
+
+def outputs(out: Path, rels: list[str]) -> dict[str, Status]:
+    """The status of each file or folder of the output (a missing one left out)."""
+    found: dict[str, Status] = {}
+    base = str(out) + "/"
+    for rel in rels:
+        try:
+            st = os.stat(base + rel)
+        except OSError:
+            continue
+        found[rel] = (st.st_mtime_ns, st.st_size, st.st_ino)
+    return found
+
+
+def _cache_status(root: Path) -> Status | None:
+    """The build cache's status: a damaged cache must be reported by a build, not skipped."""
+    try:
+        st = os.stat(root / ".ssg-cache" / CACHE)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+class Check:
+    """Compares the site with the last recorded build (`unchanged`), and keeps the source
+    walk it made, so the build that follows can record itself against it."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self.file = config.root / ".ssg-cache" / FILE
+        self.key = key(config)
+        self.started = time.time_ns()
+        self.sources = sources(config.root.resolve(), config.out_dir)
+        self._files: dict[str, Status] = {}  # the output files of the last recorded build
+        self.counts: dict[str, int] | None = self._compare()
+
+    @property
+    def unchanged(self) -> bool:
+        return self.counts is not None
+
+    def _compare(self) -> dict[str, int] | None:
+        try:
+            fmt, key_, sources_, cache, folders, self._files, counts = marshal.loads(self.file.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            return None  # none yet, or unreadable: a normal build writes a new one
+        if fmt != FORMAT or key_ != self.key or sources_ != self.sources or cache != _cache_status(self.config.root):
+            return None
+        # The output's folders, not its files: a file added, deleted or replaced changes
+        # its folder's mtime. A file edited in place is found by the next build that has
+        # something to do (`damaged`): a stat per folder keeps this check cheap.
+        return counts if outputs(self.config.out_dir, list(folders)) == folders else None
+
+    @property
+    def damaged(self) -> set[str]:
+        """Output files of the last recorded build that changed or vanished since."""
+        now = outputs(self.config.out_dir, list(self._files))
+        return {rel for rel, status in self._files.items() if now.get(rel) != status}
+
+    def record(self, written: list[str], counts: dict[str, int]) -> None:
+        """After a successful build: remember it, unless a source changed while it ran."""
+        now = sources(self.config.root.resolve(), self.config.out_dir)
+        written = sorted(written)
+        folders, files = outputs(self.config.out_dir, folders_of(written)), outputs(self.config.out_dir, written)
+        racy = self.started - RACY_NS
+        if now != self.sources or len(files) != len(written) or any(status[0] >= racy for status in now.values()):
+            self.forget()
+            return
+        self.file.parent.mkdir(exist_ok=True)
+        tmp = self.file.with_name(f".{FILE}.{os.getpid()}")
+        tmp.write_bytes(marshal.dumps((FORMAT, self.key, now, _cache_status(self.config.root), folders, files, counts)))
+        os.replace(tmp, self.file)
+
+    def forget(self) -> None:
+        """The last build cannot vouch for the output (it failed, or fetched a URL)."""
+        try:
+            self.file.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _package_status() -> list[tuple[str, int, int]]:
+    """ssg's own source files: an edited ssg (an editable install) builds differently."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    found = []
+    for dirpath, dirnames, filenames in os.walk(package):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP)
+        for name in sorted(filenames):
+            if name.endswith((".py", ".js", ".html")):
+                st = os.stat(os.path.join(dirpath, name))
+                found.append((os.path.join(dirpath, name), st.st_mtime_ns, st.st_size))
+    return found

@@ -1,0 +1,161 @@
+"""The no-change shortcut (ssg/uptodate.py) and the in-place update of the output: a build
+with nothing to do writes nothing, and anything that could change the output is noticed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from conftest import SITES, run_ssg
+from sitekit import write_site
+
+from ssg.output import Writer
+
+UNCHANGED = "nothing changed since the last build"
+
+
+def env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "SOURCE_DATE_EPOCH": "1700000000", **extra}
+
+
+def build(site: Path, out: Path, *args: str, **extra: str) -> str:
+    result = run_ssg("build", "-C", str(site), "--out", str(out), *args, env=env(**extra))
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def built(tmp_path):
+    """The incremental fixture site, built twice: the second build took the shortcut."""
+    site, out = tmp_path / "site", tmp_path / "out"
+    shutil.copytree(SITES / "incremental", site)
+    build(site, out)
+    assert UNCHANGED in build(site, out)
+    return site, out, snapshot(out)
+
+
+def test_a_deleted_output_file_is_written_again(built):
+    site, out, expected = built
+    (out / "about/index.html").unlink()
+    assert UNCHANGED not in build(site, out)
+    assert snapshot(out) == expected
+
+
+def test_an_output_file_edited_in_place_is_written_again_by_the_next_build_with_work(built):
+    site, out, expected = built
+    with open(out / "posts/post-1/index.html", "a") as f:
+        f.write("edited by hand")
+    os.utime(site / "content/posts/post-3.md")  # something for the build to look at
+    assert "rendered /posts/post-1: its files in the output were changed or deleted" in build(site, out, "--explain")
+    assert snapshot(out) == expected
+
+
+def test_a_file_dropped_into_the_output_is_removed(built):
+    site, out, expected = built
+    (out / "posts/stray.txt").write_text("not the build's")
+    assert UNCHANGED not in build(site, out)
+    assert snapshot(out) == expected
+
+
+def test_a_new_content_file_is_noticed(built):
+    site, out, _ = built
+    (site / "content/posts/post-9.md").write_text("---\ntitle: Nine\ndate: 2024-09-01\ntags: [t9]\n---\nNine.\n")
+    assert UNCHANGED not in build(site, out)
+    assert "Nine" in (out / "posts/post-9/index.html").read_text()
+
+
+def test_another_time_stamp_or_option_is_not_the_same_build(built):
+    site, out, _ = built
+    assert UNCHANGED not in build(site, out, SOURCE_DATE_EPOCH="1800000000")
+    assert "2027-01-15" in (out / "__data.json").read_text()
+    assert UNCHANGED not in build(site, out, "--base-path", "/docs", SOURCE_DATE_EPOCH="1800000000")
+
+
+def test_fresh_always_renders(built):
+    site, out, expected = built
+    assert UNCHANGED not in build(site, out, "--fresh")
+    assert snapshot(out) == expected
+
+
+def test_a_source_written_just_before_the_build_is_not_trusted_next_time(tmp_path):
+    # Its next change could fall in the same tick of the file system's clock.
+    site = write_site(tmp_path / "site", {"routes/+page.html": "<h1>Hi</h1>"})
+    build(site, tmp_path / "out")
+    assert UNCHANGED not in build(site, tmp_path / "out")
+
+
+class _Remote(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b'{"n": 1}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_build_that_fetched_an_absolute_url_always_runs_again(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Remote)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/n"
+        site = write_site(tmp_path / "site", {
+            "routes/+page.py": f"async def load(event):\n    return {{'n': (await event.fetch({url!r})).json()['n']}}\n",
+            "routes/+page.html": "<p>{{ data.n }}</p>",
+        })
+        old = 1_000_000_000  # sources from long ago, so only the fetch stands in the way
+        for file in site.rglob("*"):
+            os.utime(file, (old, old))
+        build(site, tmp_path / "out")
+        assert UNCHANGED not in build(site, tmp_path / "out")
+    finally:
+        server.shutdown()
+
+
+# -- the in-place update of the output folder ------------------------------------------------
+
+
+def updated(out: Path, files: dict[str, str]) -> None:
+    writer = Writer(out, update=True)
+    writer.start()
+    for rel, text in files.items():
+        writer.claim(rel)
+        if text is not None:
+            writer.put(rel, text.encode())
+    writer.commit()
+
+
+def test_update_replaces_a_folder_by_a_file_and_a_file_by_a_folder(tmp_path):
+    out = write_site(tmp_path / "out", {"a/index.html": "old a", "b": "old b", "keep.txt": "kept"})
+    updated(out, {"a": "a is a file now", "b/index.html": "b is a folder now", "keep.txt": None})
+    assert snapshot(out) == {"a": b"a is a file now", "b/index.html": b"b is a folder now", "keep.txt": b"kept"}
+    assert not list(tmp_path.glob(".out.staging-*"))
+
+
+def test_update_deletes_what_the_build_no_longer_writes_and_empty_folders(tmp_path):
+    out = write_site(tmp_path / "out", {"x/y/z.html": "gone", "x/w.html": "gone", "index.html": "old"})
+    updated(out, {"index.html": "new"})
+    assert snapshot(out) == {"index.html": b"new"}
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
+
+
+def test_an_aborted_update_leaves_the_output_as_it_was(tmp_path):
+    out = write_site(tmp_path / "out", {"index.html": "old"})
+    writer = Writer(out, update=True)
+    writer.start()
+    writer.claim("index.html")
+    writer.put("index.html", b"new")
+    writer.abort()
+    assert snapshot(out) == {"index.html": b"old"}
+    assert not list(tmp_path.glob(".out.staging-*"))
