@@ -109,13 +109,15 @@ class Prerender:
             if entry != "*":
                 self._seed_path(unquote(entry))
                 continue
-            for route in self.site.manifest.routes:
-                if not self._prerendered(route):
-                    continue
-                if not route.dynamic:
-                    self.enqueue(route.rid.path_for({}), None, None)
+            routes = [route for route in self.site.manifest.routes if self._prerendered(route)]
+            for route in routes:
                 for item in self._entries(route):
                     self.enqueue(item.path, None, item.props, source=f"entries() in {route.module or route.server}")
+            # Routes without params last: they are often listings (/, /blog) that show
+            # every entry's summary, which the workers have rendered by then.
+            for route in routes:
+                if not route.dynamic:
+                    self.enqueue(route.rid.path_for({}), None, None)
 
     def _seed_path(self, path: str) -> None:
         """Queue a path listed in config prerender.entries, unless its route is not built."""
