@@ -7,7 +7,6 @@ returns a small picklable `Done` (no bodies) for the queue in `prerender`.
 
 from __future__ import annotations
 
-import json
 import mimetypes
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +60,7 @@ async def render(site: Site, writer: output.Writer, path: str, props: Any = None
         canonical = site.canonical(r.path, r.route)
         done.url = base + canonical
         done.headers = dict(r.headers)
-        envelope = json.dumps(r.envelope, ensure_ascii=False, separators=(",", ":")).encode()
+        envelope = r.envelope_json.encode()
         _put(writer, done, output.page_file(r.path, site.option(r.route, "trailing_slash")), r.body)
         _put(writer, done, output.data_file(r.path), envelope)
         _crawl(site, done, r, canonical, crawl_links)
@@ -121,6 +120,8 @@ def _crawl(site: Site, done: Done, r: Rendered, canonical: str, crawl_links: boo
         if _plain(link):  # most links: a root-relative path, where urljoin would change nothing
             bare, _, fragment = link.partition("#")
             path, fragment = unquote(bare.partition("?")[0]), unquote(fragment)
+        elif _elsewhere(link, origin):
+            continue
         else:
             target = urlsplit(urljoin(base_url, link))
             if target.scheme not in ("http", "https") or target.netloc != origin:
@@ -134,6 +135,17 @@ def _crawl(site: Site, done: Done, r: Rendered, canonical: str, crawl_links: boo
         if path in GENERATED or path in static:
             continue
         done.links.append((path, fragment))
+
+
+def _elsewhere(link: str, origin: str) -> bool:
+    """Whether a link is plainly to another host (https://example.com/x), read without
+    urljoin; anything urlsplit would clean up first is left to it."""
+    if not link.startswith(("http://", "https://")) or not link.isprintable() or " " in link or "\\" in link:
+        return False
+    rest = link.partition("://")[2]
+    end = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    host = rest[:end]
+    return bool(host) and "[" not in host and "]" not in host and host != origin
 
 
 def _plain(link: str) -> bool:

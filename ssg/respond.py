@@ -37,6 +37,7 @@ class Rendered:
     route: Route | None = None
     params: dict[str, str] = field(default_factory=dict)
     envelope: dict[str, Any] | None = None  # the page's __data.json
+    envelope_json: str = ""  # the same as JSON text, encoded once for the page and the file
     headers: dict[str, str] = field(default_factory=dict)  # from set_headers() or the endpoint
     location: str | None = None  # for redirects, with the base path applied
     failure: Failure | None = None  # set when user code raised (status 500)
@@ -98,7 +99,8 @@ async def _page(site: Site, path: str, route: Route, params: dict[str, str], req
         }
         page = {"url": url, "params": params, "route": {"id": route.id}, "status": 200, "error": None, "data": merged}
         chain = _template_chain(route.template, route.layouts, cumulative)
-        body = site.templates.render_chain(chain, page, json.dumps(envelope, ensure_ascii=False, separators=(",", ":")))
+        envelope_json = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
+        body = site.templates.render_chain(chain, page, envelope_json)
     except Redirect as exc:
         return _redirect(site, path, route, params, exc, state)
     except Exception as exc:
@@ -108,7 +110,7 @@ async def _page(site: Site, path: str, route: Route, params: dict[str, str], req
         return rendered
     return Rendered(
         path, "page", 200, body.encode("utf-8"), "text/html; charset=utf-8", route, params,
-        envelope=envelope, headers=dict(state.headers), fetched=state.fetched,
+        envelope=envelope, envelope_json=envelope_json, headers=dict(state.headers), fetched=state.fetched,
     )
 
 

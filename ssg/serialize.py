@@ -26,8 +26,11 @@ def to_jsonable(value: Any, path: str = "data") -> Any:
 Where = str | tuple[Any, str | int]
 
 
+_LEAVES = frozenset({bool, str, int})  # JSON values as they are (float needs a finiteness check)
+
+
 def _jsonable(value: Any, where: Where) -> Any:
-    if value is None or type(value) in (bool, str, int):
+    if value is None or type(value) in _LEAVES:
         return value
     if isinstance(value, (str, int)):
         return _scalar(value)
@@ -43,10 +46,11 @@ def _jsonable(value: Any, where: Where) -> Any:
                     key = json.dumps(key) if not isinstance(key, str) else key
                 else:
                     raise SerializationError(f"{_path(where)}[{key!r}] (a key)", key)
-            out[key] = _jsonable(item, (where, key))
+            # Plain leaves inline: most values are, and a call per value is most of the cost.
+            out[key] = item if item is None or type(item) in _LEAVES else _jsonable(item, (where, key))
         return out
     if isinstance(value, (list, tuple)):
-        return [_jsonable(item, (where, i)) for i, item in enumerate(value)]
+        return [item if item is None or type(item) in _LEAVES else _jsonable(item, (where, i)) for i, item in enumerate(value)]
     if isinstance(value, (set, frozenset)):
         items = [_jsonable(item, (where, i)) for i, item in enumerate(value)]
         # Sets have no order; sort by their JSON text so output is identical across runs.
