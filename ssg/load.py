@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -86,7 +87,7 @@ async def call(fn: Callable[..., Any], *args: Any) -> Any:
     return result
 
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})  # never awaitable, hold nothing
+_PLAIN = frozenset({str, int, float, bool, type(None), datetime.date, datetime.datetime})  # never awaitable, hold nothing
 
 
 async def resolve(value: Any) -> Any:
@@ -98,9 +99,12 @@ async def resolve(value: Any) -> Any:
         container = stack.pop()
         items = container.items() if isinstance(container, dict) else enumerate(container)
         for key, item in items:
-            if type(item) in _PLAIN:
+            kind = type(item)
+            if kind in _PLAIN:
                 continue
-            if inspect.isawaitable(item):
+            if kind is dict or kind is list:
+                stack.append(item)
+            elif inspect.isawaitable(item):
                 slots.append((container, key))
             elif isinstance(item, (dict, list)):
                 stack.append(item)

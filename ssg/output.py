@@ -81,10 +81,12 @@ class Writer:
     Either way nothing in `out` changes before `commit()`.
     """
 
-    def __init__(self, out: Path, *, update: bool = False, damaged: set[str] = frozenset()) -> None:
+    def __init__(self, out: Path, *, update: bool = False, damaged: set[str] | None = None) -> None:
         self.out = out
         self.update = update
-        self.damaged = damaged  # files of the previous output changed since it was written: never kept
+        # Files of the previous output changed or deleted since it was written (never
+        # kept), or None when unknown: then each kept file is checked to exist.
+        self.damaged = damaged
         self.staging = out.with_name(f".{out.name}.staging-{os.getpid()}")
         self.written: dict[str, int] = {}  # rel -> size, every file this build wrote
         self._folders: set[str] = set()  # every folder that holds a written file
@@ -123,7 +125,9 @@ class Writer:
         where links are refused), or in an update leave them where they are; False, with
         nothing left half-done, when one of them is missing or was changed since."""
         base = f"{previous}/"
-        if not self.damaged.isdisjoint(rels) or not all(os.path.isfile(base + rel) for rel in rels):
+        if self.damaged is not None and not self.damaged.isdisjoint(rels):
+            return False
+        if self.damaged is None and not all(os.path.isfile(base + rel) for rel in rels):
             return False
         if self.update:
             return True

@@ -145,8 +145,11 @@ class Check:
         return counts if outputs(self.config.out_dir, list(folders)) == folders else None
 
     @property
-    def damaged(self) -> set[str]:
-        """Output files of the last recorded build that changed or vanished since."""
+    def damaged(self) -> set[str] | None:
+        """Output files of the last recorded build that changed or vanished since, or
+        None when no build was recorded."""
+        if not self._files:
+            return None
         now = outputs(self.config.out_dir, list(self._files))
         return {rel for rel, status in self._files.items() if now.get(rel) != status}
 
