@@ -291,6 +291,9 @@ def _summary_counts(text: str) -> dict[str, int]:
     m = re.search(r"(\d+) of (\d+) paths reused", text)  # the build cache's line, when it has one
     if m:
         found["reused"], found["paths"] = int(m.group(1)), int(m.group(2))
+    m = re.search(r"nothing changed since the last build: its (\d+) paths", text)  # the no-change shortcut
+    if m:
+        found["reused"] = found["paths"] = int(m.group(1))
     return found
 
 

@@ -26,6 +26,7 @@ import json
 import marshal
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,9 @@ from typing import Any
 from . import __version__
 from .render import Done
 from .site import Site
+from .uptodate import RACY_NS
 
-FORMAT = 2
+FORMAT = 3
 FILE = "build.cache"
 
 
@@ -48,7 +50,7 @@ class Hasher:
 
     def __init__(self, root: Path, stats: dict[str, list]) -> None:
         self.root = root
-        self.stats = stats  # rel -> [mtime_ns, size, hash], from the previous build
+        self.stats = stats  # rel -> [mtime_ns, size, hash, racy], from the previous build
         self.memo: dict[str, str | None] = {}
         self.changed = False  # a stat entry was added or refreshed
 
@@ -75,13 +77,16 @@ class Hasher:
         except OSError:
             return "missing"
         known = self.stats.get(dep)
-        if known and known[0] == st.st_mtime_ns and known[1] == st.st_size:
+        if known and known[0] == st.st_mtime_ns and known[1] == st.st_size and not known[3]:
             return known[2]
         try:
             digest = _digest(path.read_bytes())
         except OSError:
             return "missing"
-        self.stats[dep] = [st.st_mtime_ns, st.st_size, digest]
+        # Written just now: a second write within the same clock tick would keep this
+        # mtime and size, so the file is read again next time until it is older.
+        racy = st.st_mtime_ns >= time.time_ns() - RACY_NS
+        self.stats[dep] = [st.st_mtime_ns, st.st_size, digest, racy]
         self.changed = True
         return digest
 

@@ -15,12 +15,13 @@ changed or deleted by hand (`Check.damaged`).
 The walk skips what ssg never reads: the output folder and its staging folders, the
 cache, hidden folders at the top of the site (.git, .venv, ...), virtual environments,
 `__pycache__` and `node_modules`. A build is not recorded when its pages fetched an
-absolute URL (the remote answer may have changed), when a source changed while it ran,
-or when one changed in the second before it started (see RACY_NS).
+absolute URL (the remote answer may have changed) or when a source changed while it
+ran. A source changed in the second before the walk is hashed as well (see RACY_NS).
 """
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import os
 import sys
@@ -30,15 +31,15 @@ from typing import Any
 
 from . import __version__
 
-FORMAT = 1
+FORMAT = 2
 FILE = "uptodate"
 CACHE = "build.cache"  # the build cache (cache.py)
 ENVIRONMENT = ("SOURCE_DATE_EPOCH", "SSG_MARKDOWN")  # what a build reads besides its files
 SKIP = frozenset({"__pycache__", "node_modules"})
 
 Status = tuple[int, int, int]  # (st_mtime_ns, st_size, st_ino)
-# A file changed this close to the walk could change again within the same tick of the
-# file system's clock, leaving its status unchanged: such a build is not recorded.
+# A source changed this close to the walk could change again within the same tick of the
+# file system's clock, leaving its status as it was: its contents are hashed as well.
 RACY_NS = 1_000_000_000
 
 
@@ -125,6 +126,10 @@ class Check:
         self.key = key(config)
         self.started = time.time_ns()
         self.sources = sources(config.root.resolve(), config.out_dir)
+        self.root = config.root.resolve()
+        # Sources changed just now could change again within the same clock tick, keeping
+        # their status: their contents (a folder's: its names) are hashed too, as git does.
+        self.racy = {rel: _digest(self.root, rel) for rel, st in self.sources.items() if st[0] >= self.started - RACY_NS}
         self._files: dict[str, Status] = {}  # the output files of the last recorded build
         self.counts: dict[str, int] | None = self._compare()
 
@@ -134,10 +139,12 @@ class Check:
 
     def _compare(self) -> dict[str, int] | None:
         try:
-            fmt, key_, sources_, cache, folders, self._files, counts = marshal.loads(self.file.read_bytes())
+            fmt, key_, sources_, racy, cache, folders, self._files, counts = marshal.loads(self.file.read_bytes())
         except (OSError, ValueError, EOFError, TypeError):
             return None  # none yet, or unreadable: a normal build writes a new one
         if fmt != FORMAT or key_ != self.key or sources_ != self.sources or cache != _cache_status(self.config.root):
+            return None
+        if any(_digest(self.root, rel) != digest for rel, digest in racy.items()):
             return None
         # The output's folders, not its files: a file added, deleted or replaced changes
         # its folder's mtime. A file edited in place is found by the next build that has
@@ -158,13 +165,13 @@ class Check:
         now = sources(self.config.root.resolve(), self.config.out_dir)
         written = sorted(written)
         folders, files = outputs(self.config.out_dir, folders_of(written)), outputs(self.config.out_dir, written)
-        racy = self.started - RACY_NS
-        if now != self.sources or len(files) != len(written) or any(status[0] >= racy for status in now.values()):
+        if now != self.sources or len(files) != len(written):
             self.forget()
             return
         self.file.parent.mkdir(exist_ok=True)
         tmp = self.file.with_name(f".{FILE}.{os.getpid()}")
-        tmp.write_bytes(marshal.dumps((FORMAT, self.key, now, _cache_status(self.config.root), folders, files, counts)))
+        record = (FORMAT, self.key, now, self.racy, _cache_status(self.config.root), folders, files, counts)
+        tmp.write_bytes(marshal.dumps(record))
         os.replace(tmp, self.file)
 
     def forget(self) -> None:
@@ -173,6 +180,16 @@ class Check:
             self.file.unlink()
         except FileNotFoundError:
             pass
+
+
+def _digest(root: Path, rel: str) -> str:
+    """A file's contents, or a folder's names, hashed (for a source changed just now)."""
+    path = os.path.join(root, rel)
+    try:
+        data = "\0".join(sorted(os.listdir(path))).encode() if rel.endswith("/") else Path(path).read_bytes()
+    except OSError:
+        return ""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _package_status() -> list[tuple[str, int, int]]:

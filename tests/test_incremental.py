@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import SITES, run_ssg
 
+from ssg.cache import FORMAT as cache_format
+
 EPOCH = "1700000000"
 
 
@@ -133,7 +135,7 @@ def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
     cache.write_bytes({
         "truncate": data[: len(data) // 2],
         "garbage": b"\x00\x01 not a cache",
-        "wrong shape": marshal.dumps({"format": 2, "key": {}, "out": 3, "paths": {"/": ("x",)}}),
+        "wrong shape": marshal.dumps({"format": cache_format, "key": {}, "out": 3, "paths": {"/": ("x",)}}),
     }[damage])
     result = build(site, tmp_path / "out", "--explain")
     assert "the build cache is unreadable" in result.stderr
