@@ -13,7 +13,9 @@ kept for the next build and shared by the worker processes of this one.
   body starts, a hash of the body), checked against the file's (mtime_ns, size), else
   against a hash of its bytes (a fresh checkout changes every mtime). A file whose front
   matter holds something JSON cannot carry exactly (a YAML !!set, a date as a key) is
-  simply parsed again each time. Written whole, atomically (temp file, os.replace).
+  simply parsed again each time. Data and lines are kept as JSON strings inside it, so
+  loading it makes few objects; lines are decoded only for a message. Written whole,
+  atomically (temp file, os.replace).
 
 Why sqlite rather than a file per body: creating a small file (temp file, os.replace)
 cost 0.4-1 ms on the ext4 development VM (a cold 1,000-page build paid a second for it),
@@ -50,6 +52,7 @@ from .. import __version__
 from .markdown import Heading, RenderedBody
 
 FORMAT = 1
+INDEX_FORMAT = 2  # of files.json's records (2: data and lines as JSON strings)
 FOLDER = ".ssg-cache/content"
 INDEX = "files.json"
 DB = "bodies.sqlite"
@@ -100,7 +103,7 @@ def digest(data: bytes) -> str:
 
 # -- front matter: files.json --------------------------------------------------------------------
 
-Record = list  # [mtime_ns, size, file hash, body hash, body line, data, lines]
+Record = list  # [mtime_ns, size, file hash, body hash, body line, data, lines]: data and lines as JSON strings
 
 
 class Unencodable(Exception):
@@ -111,9 +114,14 @@ _DATE, _DATETIME = "\x00d", "\x00t"
 _BIG = 10**1000
 
 
-def encode_data(value: Any) -> Any:
-    """Front matter (what the safe YAML loader makes) as JSON, dates tagged; raises
-    Unencodable for anything that would not come back identical."""
+def encode_data(value: Any) -> str:
+    """Front matter (what the safe YAML loader makes) as a JSON string, dates tagged; raises
+    Unencodable for anything that would not come back identical. A string, so loading
+    files.json makes one object per record for it, not one per list and mapping inside."""
+    return json.dumps(_encode(value), separators=(",", ":"))
+
+
+def _encode(value: Any) -> Any:
     kind = type(value)
     if kind is str or kind is bool or kind is float or value is None:
         return value
@@ -122,13 +130,13 @@ def encode_data(value: Any) -> Any:
             raise Unencodable(value)  # json.loads refuses ints of more than 4,300 digits
         return value
     if kind is list:
-        return [encode_data(v) for v in value]
+        return [_encode(v) for v in value]
     if kind is dict:
         out = {}
         for k, v in value.items():
             if type(k) is not str or k.startswith("\x00"):
                 raise Unencodable(k)
-            out[k] = encode_data(v)
+            out[k] = _encode(v)
         return out
     if kind is datetime.datetime:
         tz = value.tzinfo
@@ -140,31 +148,50 @@ def encode_data(value: Any) -> Any:
     raise Unencodable(value)  # sets, tuples (!!omap, !!pairs), anything else
 
 
-def decode_data(value: Any) -> Any:
-    """The inverse of encode_data (new objects on every call)."""
-    kind = type(value)
-    if kind is list:
-        return [decode_data(v) for v in value]
-    if kind is dict:
-        if len(value) == 1:
-            if _DATE in value:
-                return datetime.date.fromisoformat(value[_DATE])
-            if _DATETIME in value:
-                return datetime.datetime.fromisoformat(value[_DATETIME])
-        return {k: decode_data(v) for k, v in value.items()}
+def decode_data(raw: str) -> Any:
+    """The inverse of encode_data (new objects on every call); raises ValueError or
+    TypeError for a damaged record."""
+    if type(raw) is not str:
+        raise TypeError(raw)
+    value, end = _decoder.raw_decode(raw)  # encode_data writes no whitespace around it
+    if end != len(raw):
+        raise ValueError("extra data after the front matter")
     return value
 
 
-def encode_lines(lines: dict[tuple[Any, ...], int]) -> list[list[Any]]:
+def _untag(value: dict[str, Any]) -> Any:
+    """A mapping as json reads it: a tagged date made a date again."""
+    if len(value) == 1:
+        if _DATE in value:
+            return datetime.date.fromisoformat(value[_DATE])
+        if _DATETIME in value:
+            return datetime.datetime.fromisoformat(value[_DATETIME])
+    return value
+
+
+_decoder = json.JSONDecoder(object_hook=_untag)
+
+
+def encode_lines(lines: dict[tuple[Any, ...], int]) -> str:
+    """Lines for messages, as one JSON string: loading files.json makes no objects for them,
+    and they are decoded only when a message needs one (most builds never do)."""
     for path in lines:
         for part in path:
             if part is not None and type(part) is not str and type(part) is not int:
                 raise Unencodable(part)
-    return [[list(path), line] for path, line in lines.items()]
+    return json.dumps([[list(path), line] for path, line in lines.items()], separators=(",", ":"))
 
 
-def decode_lines(raw: list[list[Any]]) -> dict[tuple[Any, ...], int]:
-    return {tuple(path): line for path, line in raw}
+def decode_lines(raw: str) -> dict[tuple[Any, ...], int]:
+    """The inverse of encode_lines; raises ValueError or TypeError for a damaged record."""
+    if type(raw) is not str:
+        raise TypeError(raw)
+    lines = {}
+    for path, line in json.loads(raw):
+        if type(path) is not list or type(line) is not int:
+            raise TypeError(path)
+        lines[tuple(path)] = line
+    return lines
 
 
 def _index_key() -> str:
@@ -173,7 +200,7 @@ def _index_key() -> str:
 
     from . import frontmatter, schema
 
-    parts = [str(FORMAT), __version__, yaml.__version__, frontmatter.Loader.__name__, _source_digest(frontmatter), _source_digest(schema)]
+    parts = [f"{FORMAT}.{INDEX_FORMAT}", __version__, yaml.__version__, frontmatter.Loader.__name__, _source_digest(frontmatter), _source_digest(schema)]
     return "/".join(parts)
 
 

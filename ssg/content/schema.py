@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import datetime
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,9 +191,11 @@ _BUILTIN = {
 }
 
 
-def check(schema: Schema, data: dict[str, Any], lines: Lines, file: str) -> dict[str, Any]:
-    """Given an entry's front matter, return it checked against the schema: defaults filled
-    in, ISO date strings made dates. A problem fails naming the file, the line and the field."""
+def check(schema: Schema, data: dict[str, Any], lines: Mapping[tuple[Any, ...], int], file: str) -> dict[str, Any]:
+    """Given an entry's front matter and its lines (frontmatter.Lines, or any mapping: it is
+    read only for a message or a conversion), return the front matter checked against the
+    schema: defaults filled in, ISO date strings made dates. A problem fails naming the file,
+    the line and the field."""
     out = dict(data)
     for name, f in schema.fields.items():
         value = out.get(name)
@@ -204,9 +206,11 @@ def check(schema: Schema, data: dict[str, Any], lines: Lines, file: str) -> dict
                     hint=f"Add `{name}: ...` to the front matter (declared in {schema.file}).",
                 )
             if f.default is not _MISSING:
-                out[name] = copy.deepcopy(f.default)
+                out[name] = _fresh(f.default)
             continue
-        out[name] = _convert(f, value, file, lines.get((name,)), f"field {name!r}", _items(lines, name))
+        if f.choices is None and type(value) in _KEPT.get(f.type, ()):
+            continue  # what _convert returns as it is (see _checked)
+        out[name] = _checked(f, value, lines, file)
     if schema.unknown == "error":
         for name in out:
             if name not in schema.fields:
@@ -217,9 +221,48 @@ def check(schema: Schema, data: dict[str, Any], lines: Lines, file: str) -> dict
     for name, f in _BUILTIN.items():
         value = out.get(name)
         if value is not None and name not in schema.fields:
-            out[name] = _convert(f, value, file, lines.get((name,)), f"field {name!r}", _items(lines, name))
+            out[name] = _checked(f, value, lines, file)
     return out
 
 
-def _items(lines: Lines, name: str) -> Callable[[int], int | None]:
+# For each type, the kinds of value _convert returns as they are (a YAML date is a date
+# already): a type check says so without looking up lines or building a message.
+_KEPT: dict[str, tuple[type, ...]] = {
+    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
+    "date": (datetime.date, datetime.datetime), "datetime": (datetime.datetime,),
+    "list": (list,), "dict": (dict,),
+}
+_KEPT_ITEMS = {f"list[{name}]": _KEPT[name] for name in _PLURAL}  # the same for list[...] types
+_ATOMIC = (str, int, float, bool)  # what deepcopy returns as it is
+
+
+def _checked(f: Field, value: Any, lines: Mapping[tuple[Any, ...], int], file: str) -> Any:
+    """Given a field and the entry's (non-empty) value for it, return what _convert returns,
+    or fail as it does. Values that already fit are kept (a list is copied, as _convert does)."""
+    if f.choices is None:
+        if f.type == "any" or type(value) in _KEPT.get(f.type, ()):
+            return value
+        items = _KEPT_ITEMS.get(f.type)
+        if items is not None and type(value) is list:
+            for item in value:  # a loop, not all(): lists here are short, a generator costs more
+                if type(item) not in items:
+                    break
+            else:
+                return list(value)
+    name = f.name
+    return _convert(f, value, file, lines.get((name,)), f"field {name!r}", _items(lines, name))
+
+
+def _fresh(default: Any) -> Any:
+    """A field's default for one entry: a deep copy (entries must not share a list), which
+    for a string, number or true/false is the value itself."""
+    kind = type(default)
+    if kind in _ATOMIC:
+        return default
+    if kind is list and not default:
+        return []
+    return copy.deepcopy(default)
+
+
+def _items(lines: Mapping[tuple[Any, ...], int], name: str) -> Callable[[int], int | None]:
     return lambda i: lines.get((name, i)) or lines.get((name,))

@@ -19,6 +19,7 @@ import datetime
 import os
 import posixpath
 import weakref
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,12 +52,13 @@ class Parsed:
     """One version of one file: what it says, and its rendering once something asked.
 
     The body's text is read when first needed: front matter from the disk cache comes
-    without it, and a body rendered before comes from the cache by its hash."""
+    without it, and a body rendered before comes from the cache by its hash. So are the
+    lines of its keys, which only messages need: the cache keeps them as a JSON string."""
 
     rel: str
     stamp: tuple[int, int]
     data: dict[str, Any] = field(default_factory=dict)
-    lines: Lines = field(default_factory=dict)
+    known_lines: Lines | None = field(default_factory=dict)  # None: `cached_lines` not decoded yet
     text: str | None = None  # the body, once read
     body_line: int = 1
     error: ContentError | None = None
@@ -64,6 +66,25 @@ class Parsed:
     body_hash: str = ""
     file_hash: str = ""  # of the bytes parsed (for the disk cache's record)
     root: Path | None = None
+    cached_lines: str = ""  # the disk cache's record of the lines
+
+    @property
+    def lines(self) -> Lines:
+        """Where each key is (see frontmatter.Lines)."""
+        if self.known_lines is None:
+            try:
+                self.known_lines = diskcache.decode_lines(self.cached_lines)
+            except (ValueError, TypeError):
+                self.known_lines = self._parse_lines()  # a damaged record
+        return self.known_lines
+
+    def _parse_lines(self) -> Lines:
+        assert self.root is not None
+        try:
+            raw = (self.root / self.rel).read_bytes()
+            return frontmatter.parse(frontmatter.decode(raw, self.rel), self.rel)[1]
+        except (OSError, ContentError):
+            return {}  # the file changed since: its next read reports it
 
     @property
     def body(self) -> str:
@@ -80,6 +101,25 @@ class Parsed:
         return self.text
 
 
+class _LazyLines(Mapping):
+    """A Parsed's lines, decoded when check() first looks one up: only a message or a
+    conversion does, so listing files whose front matter fits their schema decodes none."""
+
+    __slots__ = ("_parsed",)
+
+    def __init__(self, parsed: Parsed) -> None:
+        self._parsed = parsed
+
+    def __getitem__(self, key: tuple[Any, ...]) -> int:
+        return self._parsed.lines[key]
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self._parsed.lines)
+
+    def __len__(self) -> int:
+        return len(self._parsed.lines)
+
+
 def body_digest(body: str) -> str:
     return diskcache.digest(body.encode("utf-8", "surrogatepass"))
 
@@ -89,13 +129,14 @@ class Files:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.prefix = os.path.join(root, "")  # + a site-relative path: its path as a str, no Path made
         self.disk = diskcache.for_root(root)
         self.parsed: dict[str, Parsed] = {}
         self.schemas: dict[str, tuple[tuple[int, int], Schema | ContentError]] = {}
 
     def _stamp(self, rel: str) -> tuple[int, int]:
         try:
-            st = os.stat(self.root / rel)
+            st = os.stat(self.prefix + rel)
         except (FileNotFoundError, NotADirectoryError):
             raise ContentError(rel, None, "does not exist") from None
         return st.st_mtime_ns, st.st_size
@@ -134,7 +175,7 @@ class Files:
         try:
             mtime, size, file_hash, body_hash, body_line, data, lines = record
             text: str | None = None
-            if [mtime, size] != list(stamp):
+            if mtime != stamp[0] or size != stamp[1]:
                 raw = (self.root / rel).read_bytes()
                 if diskcache.digest(raw) != file_hash:
                     return None
@@ -142,12 +183,12 @@ class Files:
                 record[0], record[1] = stamp
                 self.disk.remember(rel, record)
                 _, text, body_line = frontmatter.split(frontmatter.decode(raw, rel), rel)
-            if type(body_hash) is not str or type(body_line) is not int:
+            if type(body_hash) is not str or type(body_line) is not int or type(lines) is not str:
                 return None
             found = diskcache.decode_data(data)
             if type(found) is not dict:
                 return None
-            return Parsed(rel, stamp, found, diskcache.decode_lines(lines), text, body_line, body_hash=body_hash, root=self.root)
+            return Parsed(rel, stamp, found, None, text, body_line, body_hash=body_hash, root=self.root, cached_lines=lines)
         except (OSError, ValueError, TypeError, AttributeError, ContentError):
             return None  # a damaged record, or a file that changed under us: parse it
 
@@ -275,12 +316,7 @@ class SiteContent:
                 hint=f"Collections are the folders in content/: {', '.join(have) or 'there are none yet'}.",
             )
         schema, route = self.schema(name)
-        rels: list[str] = []
-        for dirpath, dirnames, filenames in os.walk(folder):
-            # Sorted, and hidden folders skipped: the listing must not depend on the disk's order.
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            base = Path(dirpath).relative_to(self.root).as_posix()
-            rels.extend(f"{base}/{f}" for f in sorted(filenames) if f.endswith(".md") and not f.startswith("."))
+        rels = _markdown_files(folder, f"content/{name}")
         errors: list[ContentError] = []
         entries: list[Entry] = []
         by_slug: dict[str, Entry] = {}
@@ -350,7 +386,8 @@ class SiteContent:
         parts = rel.split("/")
         name = parts[1] if len(parts) > 2 else ""
         schema = self.schema(name)[0] if name else NO_SCHEMA
-        data = schema_mod.check(schema, parsed.data, parsed.lines, rel)
+        lines = parsed.known_lines if parsed.known_lines is not None else _LazyLines(parsed)
+        data = schema_mod.check(schema, parsed.data, lines, rel)
         inside = "/".join(parts[2:]) if name else parts[-1]
         return Entry(self, parsed, slug_of(inside), name, data)
 
@@ -448,6 +485,18 @@ class SiteContent:
             return url + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
         return resolve
+
+
+def _markdown_files(folder: Path, base: str) -> list[str]:
+    """The .md files below a folder, as site-relative paths (`base` is the folder's): sorted,
+    hidden files and folders skipped, so the listing does not depend on the disk's order."""
+    top = str(folder)
+    rels: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        below = dirpath[len(top):].replace(os.sep, "/")  # "" for the folder itself, else "/sub/dir"
+        rels.extend(f"{base}{below}/{f}" for f in sorted(filenames) if f.endswith(".md") and not f.startswith("."))
+    return rels
 
 
 def _rest_slug(route: Route) -> bool:
