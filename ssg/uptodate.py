@@ -75,7 +75,9 @@ def sources(root: Path, out: Path) -> dict[str, Status]:
                 if not rel and (e.name.startswith(".") or os.path.exists(os.path.join(e.path, "pyvenv.cfg"))):
                     continue
                 seen.add((st.st_dev, st.st_ino))
-                found[rel + e.name + "/"] = (st.st_mtime_ns, 0, st.st_ino)
+                # A folder by its place alone: the walk lists every file in it, so one
+                # added or removed shows; its mtime would also move for __pycache__.
+                found[rel + e.name + "/"] = (0, 0, st.st_ino)
                 walk(e.path, rel + e.name + "/")
 
     out_path = str(out)
@@ -128,7 +130,7 @@ class Check:
         self.sources = sources(config.root.resolve(), config.out_dir)
         self.root = config.root.resolve()
         # Sources changed just now could change again within the same clock tick, keeping
-        # their status: their contents (a folder's: its names) are hashed too, as git does.
+        # their status: their contents are hashed too, as git does.
         self.racy = {rel: _digest(self.root, rel) for rel, st in self.sources.items() if st[0] >= self.started - RACY_NS}
         self._files: dict[str, Status] = {}  # the output files of the last recorded build
         self.counts: dict[str, int] | None = self._compare()
@@ -168,11 +170,14 @@ class Check:
         if now != self.sources or len(files) != len(written):
             self.forget()
             return
-        self.file.parent.mkdir(exist_ok=True)
         tmp = self.file.with_name(f".{FILE}.{os.getpid()}")
         record = (FORMAT, self.key, now, self.racy, _cache_status(self.config.root), folders, files, counts)
-        tmp.write_bytes(marshal.dumps(record))
-        os.replace(tmp, self.file)
+        try:
+            self.file.parent.mkdir(exist_ok=True)
+            tmp.write_bytes(marshal.dumps(record))
+            os.replace(tmp, self.file)
+        except OSError:
+            pass  # a read-only site folder: every build runs, which is only slower
 
     def forget(self) -> None:
         """The last build cannot vouch for the output (it failed, or fetched a URL)."""
@@ -183,10 +188,9 @@ class Check:
 
 
 def _digest(root: Path, rel: str) -> str:
-    """A file's contents, or a folder's names, hashed (for a source changed just now)."""
-    path = os.path.join(root, rel)
+    """A file's contents, hashed (for a source changed just now)."""
     try:
-        data = "\0".join(sorted(os.listdir(path))).encode() if rel.endswith("/") else Path(path).read_bytes()
+        data = Path(root, rel).read_bytes()
     except OSError:
         return ""
     return hashlib.blake2b(data, digest_size=16).hexdigest()

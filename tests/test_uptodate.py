@@ -19,7 +19,9 @@ UNCHANGED = "nothing changed since the last build"
 
 
 def env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "SOURCE_DATE_EPOCH": "1700000000", **extra}
+    # Python writes __pycache__ into the site's folders, as it does on users' machines.
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**base, "SOURCE_DATE_EPOCH": "1700000000", **extra}
 
 
 def build(site: Path, out: Path, *args: str, **extra: str) -> str:
@@ -83,6 +85,19 @@ def test_fresh_always_renders(built):
     site, out, expected = built
     assert UNCHANGED not in build(site, out, "--fresh")
     assert snapshot(out) == expected
+
+
+def test_python_caches_written_by_the_first_build_do_not_count(tmp_path):
+    site = write_site(tmp_path / "site", {
+        "routes/+page.py": "from lib.words import WORD\n\ndef load(event):\n    return {'word': WORD}\n",
+        "routes/+page.html": "<p>{{ data.word }}</p>",
+        "lib/__init__.py": "",
+        "lib/words.py": "WORD = 'hello'\n",
+    })
+    assert not list(site.rglob("__pycache__"))
+    build(site, tmp_path / "out")
+    assert list(site.rglob("__pycache__")), "the first build compiled the site's modules"
+    assert UNCHANGED in build(site, tmp_path / "out")
 
 
 def test_a_source_written_just_before_the_build_is_compared_by_its_contents(tmp_path):
