@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sitekit import open_site, write_site
 
-from ssg.content import ContentError, Heading, collection, diskcache, entry, frontmatter, store
+from ssg.content import ContentError, Heading, collection, diskcache, entry, files, frontmatter, store
 from ssg.content.markdown import MarkdownItEngine, engine, use_engine
 
 REPO = Path(__file__).resolve().parent.parent
@@ -172,6 +172,21 @@ def test_a_cached_body_is_used_without_reading_the_file_or_its_yaml(tmp_path, mo
     monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail(f"read {self}") if self.suffix == ".md" else real_read(self))
     assert bodies() == first
     assert [p.data["title"] for p in collection("blog")] == ["A", "B", "C"]
+
+
+def test_a_process_keeps_few_bodies_whole_and_every_summary(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "WHOLE_BODIES", 3)
+    posts = {f"content/blog/p{i}.md": f"---\ntitle: P{i}\n---\nFirst {i}.\n\n## Part\n\nMore {i}.\n" for i in range(10)}
+    root = write_site(tmp_path / "site", {**ROUTES, **posts})
+    new_process(root)
+    first = bodies()
+    kept = [p for p in store.current().files.parsed.values() if p.rendered is not None and p.rendered.whole]
+    assert len(kept) == 3, "only the last few bodies stay whole in memory"
+    with monkeypatch.context() as m:
+        forbid_rendering(m)  # summaries come from memory, the rest from the disk cache
+        assert [str(p.summary) for p in collection("blog")] == [v[2] for v in first.values()]
+        assert bodies() == first
+    assert "<p>More 5.</p>" in entry("blog/p5.md").html
 
 
 # -- what changes the output -------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from ..context import record
 from .markdown import Heading
 
 if TYPE_CHECKING:
-    from .store import Parsed, SiteContent
+    from .files import Parsed
+    from .store import SiteContent
 
 
 class Entry:
@@ -98,7 +99,7 @@ class Entry:
     def summary(self) -> Markup:
         """The HTML before a `<!--more-->` line, else the first paragraph."""
         record(self._file.rel)
-        return Markup(self._content.render(self._file).summary)
+        return Markup(self._content.summary(self._file))
 
     def preview(self) -> dict[str, Any]:
         """The entry without its body: what a listing page needs (and ships in __data.json)."""

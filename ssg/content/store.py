@@ -2,8 +2,8 @@
 
 Two levels of cache:
 
-- `Files` (one per site root, for the whole process): a file's parse — front matter,
-  body, rendered HTML — keyed by (path, mtime, size). A second build in the same
+- `Files` (files.py; one per site root, for the whole process): a file's parse — front
+  matter, rendered HTML — keyed by (path, mtime, size). A second build in the same
   process (the dev server) re-reads only files that changed. Behind it, the cache on
   disk (diskcache.py, `.ssg-cache/content/`) keeps parsed front matter and rendered
   bodies for the next process: the next build, and the other workers of this one.
@@ -19,17 +19,16 @@ import datetime
 import os
 import posixpath
 import weakref
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from ..context import active_site
-from . import diskcache, frontmatter, schema as schema_mod
+from . import diskcache, schema as schema_mod
 from .entry import Entry
 from .errors import ContentError, ContentErrors
-from .frontmatter import Lines
+from .files import Files, Parsed, Rendered
 from .markdown import RenderedBody, engine
 from .schema import NO_SCHEMA, Schema
 
@@ -38,182 +37,6 @@ if TYPE_CHECKING:
     from ..site import Site
 
 SCHEMA_FILE = "_collection.yaml"
-
-
-@dataclass
-class Rendered:
-    body: RenderedBody
-    page_url: str | None
-    links: tuple[tuple[str, str], ...]  # (.md file or site path, URL it became) for each such link
-
-
-@dataclass
-class Parsed:
-    """One version of one file: what it says, and its rendering once something asked.
-
-    The body's text is read when first needed: front matter from the disk cache comes
-    without it, and a body rendered before comes from the cache by its hash. So are the
-    lines of its keys, which only messages need: the cache keeps them as a JSON string."""
-
-    rel: str
-    stamp: tuple[int, int]
-    data: dict[str, Any] = field(default_factory=dict)
-    known_lines: Lines | None = field(default_factory=dict)  # None: `cached_lines` not decoded yet
-    text: str | None = None  # the body, once read
-    body_line: int = 1
-    error: ContentError | None = None
-    rendered: Rendered | None = None
-    body_hash: str = ""
-    file_hash: str = ""  # of the bytes parsed (for the disk cache's record)
-    root: Path | None = None
-    cached_lines: str = ""  # the disk cache's record of the lines
-
-    @property
-    def lines(self) -> Lines:
-        """Where each key is (see frontmatter.Lines)."""
-        if self.known_lines is None:
-            try:
-                self.known_lines = diskcache.decode_lines(self.cached_lines)
-            except (ValueError, TypeError):
-                self.known_lines = self._parse_lines()  # a damaged record
-        return self.known_lines
-
-    def _parse_lines(self) -> Lines:
-        assert self.root is not None
-        try:
-            raw = (self.root / self.rel).read_bytes()
-            return frontmatter.parse(frontmatter.decode(raw, self.rel), self.rel)[1]
-        except (OSError, ContentError):
-            return {}  # the file changed since: its next read reports it
-
-    @property
-    def body(self) -> str:
-        if self.text is None:
-            assert self.root is not None
-            try:
-                raw = (self.root / self.rel).read_bytes()
-            except OSError:
-                raise ContentError(self.rel, None, "does not exist") from None
-            _, body, body_line = frontmatter.split(frontmatter.decode(raw, self.rel), self.rel)
-            # Normally the body the cached front matter came with; if the file changed
-            # since, the hash follows the text, so a rendering is never filed under another body.
-            self.text, self.body_line, self.body_hash = body, body_line, body_digest(body)
-        return self.text
-
-
-class _LazyLines(Mapping):
-    """A Parsed's lines, decoded when check() first looks one up: only a message or a
-    conversion does, so listing files whose front matter fits their schema decodes none."""
-
-    __slots__ = ("_parsed",)
-
-    def __init__(self, parsed: Parsed) -> None:
-        self._parsed = parsed
-
-    def __getitem__(self, key: tuple[Any, ...]) -> int:
-        return self._parsed.lines[key]
-
-    def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        return iter(self._parsed.lines)
-
-    def __len__(self) -> int:
-        return len(self._parsed.lines)
-
-
-def body_digest(body: str) -> str:
-    return diskcache.digest(body.encode("utf-8", "surrogatepass"))
-
-
-class Files:
-    """Parsed files of one site root, valid while a file's (mtime, size) is unchanged."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.prefix = os.path.join(root, "")  # + a site-relative path: its path as a str, no Path made
-        self.disk = diskcache.for_root(root)
-        self.parsed: dict[str, Parsed] = {}
-        self.schemas: dict[str, tuple[tuple[int, int], Schema | ContentError]] = {}
-
-    def _stamp(self, rel: str) -> tuple[int, int]:
-        try:
-            st = os.stat(self.prefix + rel)
-        except (FileNotFoundError, NotADirectoryError):
-            raise ContentError(rel, None, "does not exist") from None
-        return st.st_mtime_ns, st.st_size
-
-    def get(self, rel: str) -> Parsed:
-        stamp = self._stamp(rel)
-        hit = self.parsed.get(rel)
-        if hit is None or hit.stamp != stamp:
-            hit = self._cached(rel, stamp)
-            if hit is None:
-                hit = self._parse(rel, stamp)
-                if hit.error is None:
-                    self._remember(hit)
-            self.parsed[rel] = hit
-        if hit.error is not None:
-            raise hit.error.again()
-        return hit
-
-    def _parse(self, rel: str, stamp: tuple[int, int]) -> Parsed:
-        try:
-            raw = (self.root / rel).read_bytes()
-            data, lines, body, body_line = frontmatter.parse(frontmatter.decode(raw, rel), rel)
-        except ContentError as exc:
-            return Parsed(rel, stamp, error=exc, root=self.root)
-        return Parsed(rel, stamp, data, lines, body, body_line, body_hash=body_digest(body),
-                      file_hash=diskcache.digest(raw), root=self.root)
-
-    # -- the disk cache's front matter -------------------------------------------------------
-
-    def _cached(self, rel: str, stamp: tuple[int, int]) -> Parsed | None:
-        """The file's front matter from the disk cache, if it holds this version: the same
-        (mtime, size) without reading the file, else the same bytes without parsing YAML."""
-        record = self.disk.lookup(rel)
-        if record is None:
-            return None
-        try:
-            mtime, size, file_hash, body_hash, body_line, data, lines = record
-            text: str | None = None
-            if mtime != stamp[0] or size != stamp[1]:
-                raw = (self.root / rel).read_bytes()
-                if diskcache.digest(raw) != file_hash:
-                    return None
-                # The same bytes with a new mtime (a fresh checkout): note the new stamp.
-                record[0], record[1] = stamp
-                self.disk.remember(rel, record)
-                _, text, body_line = frontmatter.split(frontmatter.decode(raw, rel), rel)
-            if type(body_hash) is not str or type(body_line) is not int or type(lines) is not str:
-                return None
-            found = diskcache.decode_data(data)
-            if type(found) is not dict:
-                return None
-            return Parsed(rel, stamp, found, None, text, body_line, body_hash=body_hash, root=self.root, cached_lines=lines)
-        except (OSError, ValueError, TypeError, AttributeError, ContentError):
-            return None  # a damaged record, or a file that changed under us: parse it
-
-    def _remember(self, parsed: Parsed) -> None:
-        if not diskcache.writing() or not parsed.file_hash:
-            return
-        try:
-            record = [*parsed.stamp, parsed.file_hash, parsed.body_hash, parsed.body_line,
-                      diskcache.encode_data(parsed.data), diskcache.encode_lines(parsed.lines)]
-        except diskcache.Unencodable:
-            return
-        self.disk.remember(parsed.rel, record)
-
-    def schema(self, rel: str) -> Schema:
-        stamp = self._stamp(rel)
-        hit = self.schemas.get(rel)
-        if hit is None or hit[0] != stamp:
-            try:
-                value: Schema | ContentError = schema_mod.parse(frontmatter.decode((self.root / rel).read_bytes(), rel), rel)
-            except ContentError as exc:
-                value = exc
-            hit = self.schemas[rel] = (stamp, value)
-        if isinstance(hit[1], ContentError):
-            raise hit[1].again()
-        return hit[1]
 
 
 _files: dict[Path, Files] = {}
@@ -386,7 +209,7 @@ class SiteContent:
         parts = rel.split("/")
         name = parts[1] if len(parts) > 2 else ""
         schema = self.schema(name)[0] if name else NO_SCHEMA
-        lines = parsed.known_lines if parsed.known_lines is not None else _LazyLines(parsed)
+        lines = parsed.lines_on_demand
         data = schema_mod.check(schema, parsed.data, lines, rel)
         inside = "/".join(parts[2:]) if name else parts[-1]
         return Entry(self, parsed, slug_of(inside), name, data)
@@ -407,13 +230,27 @@ class SiteContent:
 
     # -- bodies ---------------------------------------------------------------------------------
 
+    def summary(self, parsed: Parsed) -> str:
+        """The body's summary: kept for every body this process rendered or read, so a
+        listing of thousands of entries needs none of their HTML."""
+        cached = self._still_valid(parsed)
+        return cached.body.summary if cached is not None else self.render(parsed).summary
+
+    def _still_valid(self, parsed: Parsed) -> Rendered | None:
+        cached = parsed.rendered
+        if cached is not None and cached.page_url == self.url_for(parsed.rel) and self._links_hold(cached.links):
+            return cached
+        return None
+
     def render(self, parsed: Parsed) -> RenderedBody:
         """The body's HTML, TOC and summary: rendered once per file version, reused while
         the pages it links to keep their URLs. Rendered bodies are shared through the
-        disk cache too (by the body's hash), with the same condition."""
+        disk cache too (by the body's hash), with the same condition; the last few stay
+        whole in memory (Files.keep)."""
         page_url = self.url_for(parsed.rel)
-        cached = parsed.rendered
-        if cached is not None and cached.page_url == page_url and self._links_hold(cached.links):
+        cached = self._still_valid(parsed)
+        if cached is not None and cached.whole:
+            self.files.keep(parsed)
             return cached.body
         disk = self.files.disk
         md = engine()
@@ -422,11 +259,14 @@ class SiteContent:
             found = disk.get_body(disk.body_key(identity, parsed.rel, parsed.body_hash, page_url))
             if found is not None and self._links_hold(found[1]):
                 parsed.rendered = Rendered(found[0], page_url, found[1])
+                self.files.keep(parsed)
                 return found[0]
         links: list[tuple[str, str]] = []
-        text = parsed.body  # read now if the front matter came from the disk cache
+        text = parsed.body  # read again: a Parsed keeps no body text (see Files._parse)
         body = md.render(text, links=self._resolver(parsed, links), page_url=page_url)
+        parsed.text = None
         parsed.rendered = Rendered(body, page_url, tuple(links))
+        self.files.keep(parsed)
         if identity is not None and diskcache.writing():
             disk.put_body(disk.body_key(identity, parsed.rel, parsed.body_hash, page_url), body, tuple(dict.fromkeys(links)))
         return body

@@ -1,0 +1,225 @@
+"""Content files, one version at a time: `Files` parses each once per (mtime, size), keeps
+its front matter from the disk cache when it can, and holds what rendering it produced.
+
+Memory stays flat however many files a site has: a `Parsed` keeps no body text (the
+render reads the file again), and only the last WHOLE_BODIES rendered bodies stay whole;
+the others keep their summary, which listings show, and come back from the disk cache
+(`.ssg-cache/content/`) when a page asks for their HTML again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import diskcache, frontmatter, schema as schema_mod
+from .errors import ContentError
+from .frontmatter import Lines
+from .markdown import RenderedBody
+from .schema import Schema
+
+WHOLE_BODIES = 64  # rendered bodies kept whole in memory per process (the rest: summaries)
+
+
+@dataclass
+class Rendered:
+    body: RenderedBody  # whole, or (once evicted, see Files.keep) its summary alone
+    page_url: str | None
+    links: tuple[tuple[str, str], ...]  # (.md file or site path, URL it became) for each such link
+    whole: bool = True
+
+
+@dataclass
+class Parsed:
+    """One version of one file: what it says, and its rendering once something asked.
+
+    The body's text is read when first needed: front matter from the disk cache comes
+    without it, and a body rendered before comes from the cache by its hash. So are the
+    lines of its keys, which only messages need: the cache keeps them as a JSON string."""
+
+    rel: str
+    stamp: tuple[int, int]
+    data: dict[str, Any] = field(default_factory=dict)
+    known_lines: Lines | None = field(default_factory=dict)  # None: `cached_lines` not decoded yet
+    text: str | None = None  # the body, once read
+    body_line: int = 1
+    error: ContentError | None = None
+    rendered: Rendered | None = None
+    body_hash: str = ""
+    file_hash: str = ""  # of the bytes parsed (for the disk cache's record)
+    root: Path | None = None
+    cached_lines: str = ""  # the disk cache's record of the lines
+
+    @property
+    def lines(self) -> Lines:
+        """Where each key is (see frontmatter.Lines)."""
+        if self.known_lines is None:
+            try:
+                self.known_lines = diskcache.decode_lines(self.cached_lines)
+            except (ValueError, TypeError):
+                self.known_lines = self._parse_lines()  # a damaged record
+        return self.known_lines
+
+    def _parse_lines(self) -> Lines:
+        assert self.root is not None
+        try:
+            raw = (self.root / self.rel).read_bytes()
+            return frontmatter.parse(frontmatter.decode(raw, self.rel), self.rel)[1]
+        except (OSError, ContentError):
+            return {}  # the file changed since: its next read reports it
+
+    @property
+    def lines_on_demand(self) -> Mapping[tuple[Any, ...], int]:
+        """Its lines for schema.check: decoded only if a message or a conversion looks one up."""
+        return self.known_lines if self.known_lines is not None else _LazyLines(self)
+
+    @property
+    def body(self) -> str:
+        if self.text is None:
+            assert self.root is not None
+            try:
+                raw = (self.root / self.rel).read_bytes()
+            except OSError:
+                raise ContentError(self.rel, None, "does not exist") from None
+            _, body, body_line = frontmatter.split(frontmatter.decode(raw, self.rel), self.rel)
+            # Normally the body the cached front matter came with; if the file changed
+            # since, the hash follows the text, so a rendering is never filed under another body.
+            self.text, self.body_line, self.body_hash = body, body_line, body_digest(body)
+        return self.text
+
+
+class _LazyLines(Mapping):
+    """A Parsed's lines, decoded when check() first looks one up: only a message or a
+    conversion does, so listing files whose front matter fits their schema decodes none."""
+
+    __slots__ = ("_parsed",)
+
+    def __init__(self, parsed: Parsed) -> None:
+        self._parsed = parsed
+
+    def __getitem__(self, key: tuple[Any, ...]) -> int:
+        return self._parsed.lines[key]
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self._parsed.lines)
+
+    def __len__(self) -> int:
+        return len(self._parsed.lines)
+
+
+def body_digest(body: str) -> str:
+    return diskcache.digest(body.encode("utf-8", "surrogatepass"))
+
+
+class Files:
+    """Parsed files of one site root, valid while a file's (mtime, size) is unchanged."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.prefix = os.path.join(root, "")  # + a site-relative path: its path as a str, no Path made
+        self.disk = diskcache.for_root(root)
+        self.parsed: dict[str, Parsed] = {}
+        self.whole: OrderedDict[str, Parsed] = OrderedDict()  # rendered bodies kept whole, oldest first
+        self.schemas: dict[str, tuple[tuple[int, int], Schema | ContentError]] = {}
+
+    def keep(self, parsed: Parsed) -> None:
+        """Keep a rendered body whole (the pages of one path ask for its HTML, TOC and
+        summary in turn); past WHOLE_BODIES, the oldest keeps only its summary, so memory
+        stays flat however many files a process renders."""
+        self.whole[parsed.rel] = parsed
+        self.whole.move_to_end(parsed.rel)
+        while len(self.whole) > WHOLE_BODIES:
+            _, old = self.whole.popitem(last=False)
+            if old.rendered is not None and old.rendered.whole:
+                body = old.rendered.body
+                old.rendered = dataclasses.replace(old.rendered, body=RenderedBody("", (), body.summary), whole=False)
+
+    def _stamp(self, rel: str) -> tuple[int, int]:
+        try:
+            st = os.stat(self.prefix + rel)
+        except (FileNotFoundError, NotADirectoryError):
+            raise ContentError(rel, None, "does not exist") from None
+        return st.st_mtime_ns, st.st_size
+
+    def get(self, rel: str) -> Parsed:
+        stamp = self._stamp(rel)
+        hit = self.parsed.get(rel)
+        if hit is None or hit.stamp != stamp:
+            hit = self._cached(rel, stamp)
+            if hit is None:
+                hit = self._parse(rel, stamp)
+                if hit.error is None:
+                    self._remember(hit)
+            self.parsed[rel] = hit
+        if hit.error is not None:
+            raise hit.error.again()
+        return hit
+
+    def _parse(self, rel: str, stamp: tuple[int, int]) -> Parsed:
+        try:
+            raw = (self.root / rel).read_bytes()
+            data, lines, body, body_line = frontmatter.parse(frontmatter.decode(raw, rel), rel)
+        except ContentError as exc:
+            return Parsed(rel, stamp, error=exc, root=self.root)
+        # The body's text is not kept: at 40,000 files it would hold hundreds of MB that
+        # only the render needs, which reads the file again.
+        return Parsed(rel, stamp, data, lines, None, body_line, body_hash=body_digest(body),
+                      file_hash=diskcache.digest(raw), root=self.root)
+
+    # -- the disk cache's front matter -------------------------------------------------------
+
+    def _cached(self, rel: str, stamp: tuple[int, int]) -> Parsed | None:
+        """The file's front matter from the disk cache, if it holds this version: the same
+        (mtime, size) without reading the file, else the same bytes without parsing YAML."""
+        record = self.disk.lookup(rel)
+        if record is None:
+            return None
+        try:
+            mtime, size, file_hash, body_hash, body_line, data, lines = record
+            text: str | None = None
+            if mtime != stamp[0] or size != stamp[1]:
+                raw = (self.root / rel).read_bytes()
+                if diskcache.digest(raw) != file_hash:
+                    return None
+                # The same bytes with a new mtime (a fresh checkout): note the new stamp.
+                record[0], record[1] = stamp
+                self.disk.remember(rel, record)
+                _, _, body_line = frontmatter.split(frontmatter.decode(raw, rel), rel)
+            if type(body_hash) is not str or type(body_line) is not int or type(lines) is not str:
+                return None
+            found = diskcache.decode_data(data)
+            if type(found) is not dict:
+                return None
+            return Parsed(rel, stamp, found, None, text, body_line, body_hash=body_hash, root=self.root, cached_lines=lines)
+        except (OSError, ValueError, TypeError, AttributeError, ContentError):
+            return None  # a damaged record, or a file that changed under us: parse it
+
+    def _remember(self, parsed: Parsed) -> None:
+        if not diskcache.writing() or not parsed.file_hash:
+            return
+        try:
+            record = [*parsed.stamp, parsed.file_hash, parsed.body_hash, parsed.body_line,
+                      diskcache.encode_data(parsed.data), diskcache.encode_lines(parsed.lines)]
+        except diskcache.Unencodable:
+            return
+        self.disk.remember(parsed.rel, record)
+
+    def schema(self, rel: str) -> Schema:
+        stamp = self._stamp(rel)
+        hit = self.schemas.get(rel)
+        if hit is None or hit[0] != stamp:
+            try:
+                value: Schema | ContentError = schema_mod.parse(frontmatter.decode((self.root / rel).read_bytes(), rel), rel)
+            except ContentError as exc:
+                value = exc
+            hit = self.schemas[rel] = (stamp, value)
+        if isinstance(hit[1], ContentError):
+            raise hit[1].again()
+        return hit[1]
+
+
