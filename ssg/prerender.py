@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import reprlib
 from collections import deque
 from collections.abc import Callable
@@ -110,8 +111,12 @@ class Prerender:
                 self._seed_path(unquote(entry))
                 continue
             routes = [route for route in self.site.manifest.routes if self._prerendered(route)]
-            for route in routes:
-                for item in self._entries(route):
+            listed = [[(route, item) for item in self._entries(route)] for route in routes]
+            # Round robin over the routes: /posts/a and /api/posts/a.json, listed from the
+            # same collection, go to the same worker one after the other and share its
+            # rendering of a.md while it is still in memory.
+            for row in itertools.zip_longest(*listed):
+                for route, item in filter(None, row):
                     self.enqueue(item.path, None, item.props, source=f"entries() in {route.module or route.server}")
             # Routes without params last: they are often listings (/, /blog) that show
             # every entry's summary, which the workers have rendered by then.
