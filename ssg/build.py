@@ -67,8 +67,9 @@ def build(
     # 2. Write into a staging folder beside the output: every file, or, when the build
     #    cache lets paths keep their files, only the files that change.
     build_cache = Cache(site, engine=markdown_engine_name(), enabled=not fresh)
-    damaged = uptodate.damaged if uptodate is not None else None
-    writer = Writer(config.out_dir, update=not build_cache.blocked and config.out_dir.is_dir(), damaged=damaged)
+    reuse = not build_cache.blocked
+    damaged = uptodate.damaged if uptodate is not None and reuse else None
+    writer = Writer(config.out_dir, update=reuse and config.out_dir.is_dir(), damaged=damaged)
     writer.start()
     try:
         # 3. Seed the queue, render every path, crawl what it links to.
