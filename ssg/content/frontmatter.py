@@ -176,6 +176,11 @@ def _check_depth(text: str, file: str, offset: int) -> None:
                     raise ContentError(file, offset + event.start_mark.line, f"YAML is nested more than {MAX_DEPTH} levels deep")
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        # libyaml 0.2.6+ has a nesting limit of its own in the scanner; say it our way.
+        if "nesting depth" in (exc.problem or "") and exc.problem_mark is not None:
+            raise ContentError(file, offset + exc.problem_mark.line, f"YAML is nested more than {MAX_DEPTH} levels deep") from None
+        return  # the loader reports it with its line
     except yaml.YAMLError:
         return  # the loader reports it with its line
 

@@ -31,6 +31,7 @@ def serve(config: Config, *, host: str, port: int | None, open_browser: bool = F
     from .dev import DevApp
 
     async def main() -> int:
+        stopped = _stop_on_signals()
         app = DevApp(config)
         try:
             server = await _bind(app.handle, host, port, default=5173)
@@ -39,7 +40,7 @@ def serve(config: Config, *, host: str, port: int | None, open_browser: bool = F
             _say(f"ssg serve: {url}  (rendering on request, watching for changes; Ctrl-C stops)")
             if open_browser:
                 asyncio.get_running_loop().run_in_executor(None, webbrowser.open, url)
-            await _until_stopped()
+            await _until(stopped)
             await server.close()
         finally:
             await app.close()
@@ -57,10 +58,11 @@ def preview(config: Config, *, host: str, port: int | None) -> int:
         raise UsageError(f"{out} holds no build; run `ssg build` first (or pass --out DIR)")
 
     async def main() -> int:
+        stopped = _stop_on_signals()
         app = Preview(out, base_path=config.base_path)
         server = await _bind(app.handle, host, port, default=4173)
         _say(f"ssg preview: {_url(host, server.port)}{config.base_path}/  (serving {out} as a static host would; Ctrl-C stops)")
-        await _until_stopped()
+        await _until(stopped)
         await server.close()
         return 0
 
@@ -96,7 +98,9 @@ async def _bind(app, host: str, port: int | None, *, default: int) -> HttpServer
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-async def _until_stopped() -> None:
+def _stop_on_signals() -> asyncio.Event:
+    """An event that Ctrl-C or SIGTERM sets. Installed before the URL is printed, so a
+    signal sent as soon as the server says where it listens still stops it cleanly."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -104,6 +108,10 @@ async def _until_stopped() -> None:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass  # not the main thread, or no signals here: Ctrl-C raises KeyboardInterrupt instead
+    return stop
+
+
+async def _until(stop: asyncio.Event) -> None:
     await stop.wait()
     _say("stopped")
 
