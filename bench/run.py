@@ -39,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -442,31 +443,28 @@ class Bench:
 
     def run_hugo(self, pages: int, posts: Path) -> None:
         hugo, site, self.hugo_version = hugo_site(self.root, posts)
-        cold = Series("hugo", pages, None, "cold")
-        out = None
-        for n in range(1, self.args.runs + 1):
+
+        def clear() -> None:
             shutil.rmtree(site / "resources", ignore_errors=True)
             (site / ".hugo_build.lock").unlink(missing_ok=True)
-            if out is not None:
-                shutil.rmtree(out, ignore_errors=True)
-            out = self.fresh_out(f"hugo-{pages}")
-            run = measure([str(hugo), "--quiet", "--ignoreCache", "--destination", str(out)], site, pss=self.args.pss)
-            check_peer(run, out, pages)
-            self.add(cold, run, n)
-        if out is not None:
-            shutil.rmtree(out, ignore_errors=True)
-        self.series.append(cold)
+
+        self.run_peer("hugo", pages, site, lambda out: [str(hugo), "--quiet", "--ignoreCache", "--destination", str(out)], clear)
 
     def run_eleventy(self, pages: int, posts: Path) -> None:
         eleventy, site, self.eleventy_version = eleventy_site(self.root, posts)
-        cold = Series("eleventy", pages, None, "cold")
+        self.run_peer("eleventy", pages, site, lambda out: [*eleventy, "--quiet", "--output", str(out)],
+                      lambda: shutil.rmtree(site / ".cache", ignore_errors=True))
+
+    def run_peer(self, tool: str, pages: int, site: Path, command: Callable[[Path], list[str]], clear: Callable[[], None]) -> None:
+        """Cold builds of a peer: its caches cleared (`clear`) and a new output folder each run."""
+        cold = Series(tool, pages, None, "cold")
         out = None
         for n in range(1, self.args.runs + 1):
-            shutil.rmtree(site / ".cache", ignore_errors=True)
+            clear()
             if out is not None:
                 shutil.rmtree(out, ignore_errors=True)
-            out = self.fresh_out(f"eleventy-{pages}")
-            run = measure([*eleventy, "--quiet", "--output", str(out)], site, pss=self.args.pss)
+            out = self.fresh_out(f"{tool}-{pages}")
+            run = measure(command(out), site, pss=self.args.pss)
             check_peer(run, out, pages)
             self.add(cold, run, n)
         if out is not None:
