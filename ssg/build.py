@@ -61,6 +61,7 @@ def build(
     except ManifestError as exc:
         result = Result(problems=[Problem("manifest", text, file=_file_of(text)) for text in exc.problems])
         return Summary(result, time.perf_counter() - started, str(config.out_dir))
+    site.jobs = jobs or os.cpu_count() or 1
     context.activate(site)
     from .content import diskcache  # parsed front matter and rendered bodies in .ssg-cache/content/
     diskcache.start_build(site.root, fresh=fresh)
@@ -73,7 +74,7 @@ def build(
     writer.start()
     try:
         # 3. Seed the queue, render every path, crawl what it links to.
-        pre = Prerender(site, writer, progress=progress, jobs=jobs or os.cpu_count() or 1, concurrency=concurrency, cache=build_cache)
+        pre = Prerender(site, writer, progress=progress, jobs=site.jobs, concurrency=concurrency, cache=build_cache)
         result = pre.run()
         if build_cache.warning:
             result.problems.append(Problem("cache", build_cache.warning, "warning"))

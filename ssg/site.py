@@ -31,6 +31,7 @@ class Site:
         self.templates = Templates(self.root, url=self.url, asset=self.asset, preload=config.preload)
         self.generated_at = (now or build_time()).isoformat().replace("+00:00", "Z")
         self._client = None
+        self.jobs = 1  # processes the build renders on (content scans use as many); set by build()
 
     # -- matching ---------------------------------------------------------------------------
 

@@ -519,3 +519,55 @@ def test_prune_drops_bodies_no_build_used_for_a_month(tmp_path):
     diskcache.start_build(root)
     assert rows(root) == 1, "ages count back from the newest body, not from the clock: the newest survives a quiet year"
     store.reset()
+
+
+# -- a collection's first scan parses on several processes ----------------------------------------
+
+
+def test_scan_on_several_processes_reads_what_one_process_reads(tmp_path, monkeypatch):
+    """A build with jobs > 1 parses a big collection's front matter on forked processes:
+    the entries, their order and the disk cache's records are those of one process, and a
+    bad file is still reported with its line."""
+    posts = {f"content/blog/p{i:02}.md": post(f"P{i}", f"Post {i}.\n", date=f"2024-01-{i % 28 + 1:02}", tags=f"[t{i % 3}]")
+             for i in range(40)}
+    routes = {k: v for k, v in ROUTES.items() if "docs" not in k and "guide" not in k}
+    root = write_site(tmp_path / "site", {**routes, **posts})
+    parsers = tmp_path / "parsers"
+    real = frontmatter.parse
+
+    def parse(text, file):
+        with open(parsers, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return real(text, file)
+
+    monkeypatch.setattr(frontmatter, "parse", parse)
+    monkeypatch.setattr(files, "PREFETCH_MIN", 1)
+    monkeypatch.delenv("SSG_CONTENT_CACHE", raising=False)
+
+    def scan(jobs: int) -> tuple[list, dict, set[str]]:
+        store.reset()
+        shutil.rmtree(root / ".ssg-cache", ignore_errors=True)
+        parsers.write_text("")
+        site = open_site(root)
+        site.jobs = jobs
+        diskcache.start_build(root)
+        listed = [(e.slug, e.path, e.date, e.tags, e.title) for e in collection("blog")]
+        diskcache.save()
+        saved = json.loads((root / ".ssg-cache/content/files.json").read_text())["files"]
+        return listed, saved, set(parsers.read_text().split())
+
+    one, one_saved, one_pids = scan(1)
+    two, two_saved, two_pids = scan(2)
+    assert one_pids == {str(os.getpid())}
+    assert len(two_pids) == 2 and str(os.getpid()) not in two_pids, "two forked processes parsed the files"
+    assert two == one and len(one) == 40
+    assert two_saved == one_saved and len(one_saved) == 40
+
+    (root / "content/blog/p17.md").write_text("---\ntitle: P17\ndate: 2024-01-01\ntags: [unclosed\n---\nText.\n")
+    for jobs in (1, 2):
+        store.reset()
+        site = open_site(root)
+        site.jobs = jobs
+        with pytest.raises(ContentError) as caught:
+            collection("blog")
+        assert caught.value.file == "content/blog/p17.md" and caught.value.line == 4, (jobs, str(caught.value))

@@ -112,6 +112,44 @@ class _LazyLines(Mapping):
         return len(self._parsed.lines)
 
 
+PREFETCH_MIN = 200  # files to parse before forking for them pays off
+_prefetching: Files | None = None  # the Files a prefetch's forked processes read for
+
+
+def _read_part(rels: list[str]) -> list[tuple[Parsed, list | None]]:
+    """In a prefetch process: some files' front matter, from the disk cache or parsed
+    (then with the disk cache's record of it), sent back without their root."""
+    files = _prefetching
+    assert files is not None, "_read_part runs only inside Files.prefetch"
+    out: list[tuple[Parsed, list | None]] = []
+    for rel in rels:
+        try:
+            stamp = files._stamp(rel)
+        except ContentError:
+            continue
+        hit = files._cached(rel, stamp)
+        record = None
+        if hit is None:
+            hit = files._parse(rel, stamp)
+            if hit.error is not None:
+                continue  # get() parses it again and reports it
+            record = _record(hit)
+        hit.root = None
+        out.append((hit, record))
+    return out
+
+
+def _record(parsed: Parsed) -> list | None:
+    """The disk cache's record of a parsed file, or None when it is not to be kept."""
+    if not diskcache.writing() or not parsed.file_hash:
+        return None
+    try:
+        return [*parsed.stamp, parsed.file_hash, parsed.body_hash, parsed.body_line,
+                diskcache.encode_data(parsed.data), diskcache.encode_lines(parsed.lines)]
+    except diskcache.Unencodable:
+        return None
+
+
 def body_digest(body: str) -> str:
     return diskcache.digest(body.encode("utf-8", "surrogatepass"))
 
@@ -160,6 +198,31 @@ class Files:
             raise hit.error.again()
         return hit
 
+    def prefetch(self, rels: list[str], jobs: int) -> None:
+        """Parse many files on `jobs` processes at once (a collection's first scan in a
+        build): front matter is most of a cold scan, and the render workers are not
+        forked before it. Files that fail are left for get(), which reports them."""
+        todo = [rel for rel in rels if rel not in self.parsed]
+        if jobs < 2 or len(todo) < PREFETCH_MIN:
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        global _prefetching
+        _prefetching = self
+        try:
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+                found = [hit for part in pool.map(_read_part, [todo[i::jobs] for i in range(jobs)]) for hit in part]
+        except (OSError, RuntimeError):
+            return  # no processes to be had (a limit, a sandbox): get() parses each in turn
+        finally:
+            _prefetching = None
+        for hit, record in found:
+            hit.root = self.root
+            self.parsed[hit.rel] = hit
+            if record is not None:
+                self.disk.remember(hit.rel, record)
+
     def _parse(self, rel: str, stamp: tuple[int, int]) -> Parsed:
         try:
             raw = (self.root / rel).read_bytes()
@@ -200,14 +263,9 @@ class Files:
             return None  # a damaged record, or a file that changed under us: parse it
 
     def _remember(self, parsed: Parsed) -> None:
-        if not diskcache.writing() or not parsed.file_hash:
-            return
-        try:
-            record = [*parsed.stamp, parsed.file_hash, parsed.body_hash, parsed.body_line,
-                      diskcache.encode_data(parsed.data), diskcache.encode_lines(parsed.lines)]
-        except diskcache.Unencodable:
-            return
-        self.disk.remember(parsed.rel, record)
+        record = _record(parsed)
+        if record is not None:
+            self.disk.remember(parsed.rel, record)
 
     def schema(self, rel: str) -> Schema:
         stamp = self._stamp(rel)

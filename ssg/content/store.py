@@ -140,6 +140,7 @@ class SiteContent:
             )
         schema, route = self.schema(name)
         rels = _markdown_files(folder, f"content/{name}")
+        self.files.prefetch(rels, self.site.jobs)
         errors: list[ContentError] = []
         entries: list[Entry] = []
         by_slug: dict[str, Entry] = {}
