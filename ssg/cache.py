@@ -24,6 +24,7 @@ import dataclasses
 import hashlib
 import json
 import marshal
+import operator
 import os
 import sys
 import time
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .context import dep_file
 from .render import Done
 from .site import Site
 from .uptodate import RACY_NS
@@ -50,6 +52,7 @@ class Hasher:
 
     def __init__(self, root: Path, stats: dict[str, list]) -> None:
         self.root = root
+        self.prefix = os.path.join(root, "")
         self.stats = stats  # rel -> [mtime_ns, size, hash, racy], from the previous build
         self.memo: dict[str, str | None] = {}
         self.changed = False  # a stat entry was added or refreshed
@@ -65,30 +68,60 @@ class Hasher:
             return None
         if dep.startswith("ssg:"):
             return __version__
-        path = self.root / dep
         if dep.endswith("/"):
+            path = self.root / dep
             if not path.is_dir():
                 return "missing"
             # A folder's listing: which files it holds (their contents are deps of their own).
-            names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
-            return _digest("\n".join(names).encode())
+            return _digest("\n".join(_files_below(str(path))).encode())
+        file = dep_file(dep)  # a content file's front matter is hashed on its own
         try:
-            st = path.stat()
+            st = os.stat(self.prefix + file)
         except OSError:
             return "missing"
         known = self.stats.get(dep)
         if known and known[0] == st.st_mtime_ns and known[1] == st.st_size and not known[3]:
             return known[2]
         try:
-            digest = _digest(path.read_bytes())
+            with open(self.prefix + file, "rb") as f:
+                raw = f.read()
         except OSError:
             return "missing"
+        digest = _digest(raw) if file == dep else _front_matter_digest(raw, file)
         # Written just now: a second write within the same clock tick would keep this
         # mtime and size, so the file is read again next time until it is older.
         racy = st.st_mtime_ns >= time.time_ns() - RACY_NS
         self.stats[dep] = [st.st_mtime_ns, st.st_size, digest, racy]
         self.changed = True
         return digest
+
+
+def _files_below(top: str) -> list[str]:
+    """Every file below a folder (symlinked folders followed, once), as sorted relative names."""
+    names: list[str] = []
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+        st = os.stat(dirpath)
+        if (st.st_dev, st.st_ino) in seen:
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        below = os.path.relpath(dirpath, top).replace(os.sep, "/")
+        prefix = "" if below == "." else below + "/"
+        names.extend(prefix + f for f in filenames if os.path.isfile(os.path.join(dirpath, f)))
+    return sorted(names)
+
+
+def _front_matter_digest(raw: bytes, rel: str) -> str:
+    """Of a content file's front matter block (the whole file when it cannot be read)."""
+    from .content import frontmatter
+    from .content.errors import ContentError
+
+    try:
+        block = frontmatter.split(frontmatter.decode(raw, rel), rel)[0]
+    except ContentError:
+        return _digest(raw)
+    return _digest((block or "").encode("utf-8", "surrogatepass"))
 
 
 def site_key(site: Site, engine: str) -> dict[str, str]:
@@ -225,7 +258,7 @@ class Cache:
             for dep, digest in self.previous_hashes.items():
                 now = self.hash(dep)
                 if now is None or now != digest:
-                    self._changed[dep] = f"it fetched {dep}" if now is None else f"{dep} changed"
+                    self._changed[dep] = f"it fetched {dep}" if now is None else f"{_name(dep)} changed"
         return self._changed
 
     def _site_wide_change(self) -> str:
@@ -277,9 +310,11 @@ class Cache:
             gitignore.write_text("*\n")
 
 
-_FIELDS = [f.name for f in dataclasses.fields(Done)]
+def _name(dep: str) -> str:
+    """A source as --explain names it: "the front matter of content/blog/a.md"."""
+    file = dep_file(dep)
+    return dep if file == dep else f"the front matter of {file}"
 
 
-def _done_fields(done: Done) -> tuple:
-    """A Done as a tuple marshal can write (only successes are recorded: no failure)."""
-    return tuple(getattr(done, name) for name in _FIELDS)
+_done_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(Done)))
+"""A Done as a tuple marshal can write (only successes are recorded: no failure)."""

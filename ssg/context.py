@@ -37,6 +37,21 @@ def active_site() -> Site:
     return site
 
 
+FRONT_MATTER = "#front-matter"
+"""Suffix of a dep on a content file's front matter alone: a listing reads every entry's
+front matter (dates, tags, titles) but the body only of entries it shows."""
+
+
+def front_matter(rel: str) -> str:
+    """The dep name of a content file's front matter: content/blog/a.md#front-matter."""
+    return rel + FRONT_MATTER
+
+
+def dep_file(dep: str) -> str:
+    """The file a dep names: content/blog/a.md for content/blog/a.md#front-matter."""
+    return dep.removesuffix(FRONT_MATTER)
+
+
 def record(source: str) -> None:
     """Note that the path being rendered read `source` (a site-relative file, or a URL)."""
     deps = _deps.get()

@@ -189,6 +189,27 @@ def test_a_process_keeps_few_bodies_whole_and_every_summary(tmp_path, monkeypatc
     assert "<p>More 5.</p>" in entry("blog/p5.md").html
 
 
+def test_a_listing_reads_summaries_without_their_html(tmp_path, monkeypatch):
+    """Summaries come from the disk cache by their own checksum: a listing of thousands of
+    entries reads none of their HTML; a damaged summary is rendered again."""
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    new_process(root)
+    first = bodies()
+    new_process(root)
+    with monkeypatch.context() as m:
+        forbid_rendering(m)
+        m.setattr(diskcache.Bodies, "get", lambda self, key: pytest.fail("read a whole body for a summary"))
+        assert [str(p.summary) for p in collection("blog")] == [v[2] for v in first.values()]
+    assert bodies() == first, "the HTML, asked for afterwards, still comes whole"
+    with sqlite3.connect(root / ".ssg-cache/content/bodies.sqlite") as db:
+        (key,) = db.execute(f"select key from {diskcache._TABLE} where summary like '%First%'").fetchone()
+        db.execute(f"update {diskcache._TABLE} set summary = replace(summary, 'First', 'Forged') where key = ?", (key,))
+    new_process(root)
+    renders = count_renders(monkeypatch)
+    assert [str(p.summary) for p in collection("blog")] == [v[2] for v in first.values()]
+    assert len(renders) == 1, "the damaged row's body was rendered again"
+
+
 # -- what changes the output -------------------------------------------------------------------------
 
 

@@ -110,9 +110,23 @@ def test_one_post_edit_renders_exactly_the_pages_that_read_it(tmp_path):
     build(site, tmp_path / "out")
     edit(site, "content/posts/post-2.md", "More text.", "Changed text.")
     result = build(site, tmp_path / "out", "--explain")
-    # The post, the listings that show it (index, its tags, the endpoint); not the other posts.
-    assert rendered_paths(result.stderr) == {"/", "/posts/post-2", "/tags/t0", "/tags/all", "/tags/t1", "/api/posts.json"}
+    # The post and the one listing that shows its body (the index); not the tag pages and the
+    # endpoint, which list only slugs and titles, nor the other posts.
+    assert rendered_paths(result.stderr) == {"/", "/posts/post-2"}
     assert "rendered /posts/post-2: content/posts/post-2.md changed" in result.stderr
+
+
+def test_a_front_matter_edit_renders_every_listing_that_reads_it(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "incremental", site)
+    build(site, tmp_path / "out")
+    edit(site, "content/posts/post-2.md", "title: Post 2", "title: Post Two")
+    result = build(site, tmp_path / "out", "--explain")
+    # Every listing reads every entry's front matter (tagged() reads the tags of all).
+    assert {"/", "/posts/post-2", "/tags/t0", "/tags/all", "/tags/t1", "/api/posts.json"} <= rendered_paths(result.stderr)
+    assert not {"/posts/post-1", "/posts/post-3", "/about"} & rendered_paths(result.stderr)
+    assert "rendered /tags/t1: the front matter of content/posts/post-2.md changed" in result.stderr
+    assert "Post Two" in (tmp_path / "out/api/posts.json").read_text()
 
 
 def test_fresh_renders_everything(tmp_path):

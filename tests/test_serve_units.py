@@ -230,3 +230,12 @@ def test_websocket_handshake_and_frames():
     assert frame(1, b"hi") == b"\x81\x02hi"
     assert frame(1, b"x" * 200)[:4] == b"\x81\x7e\x00\xc8"
     assert frame(1, b"x" * 70000)[:2] == b"\x81\x7f"
+
+
+def test_an_edit_reaches_the_pages_that_read_only_its_front_matter():
+    from ssg.server.graph import hits
+
+    known = {"content/b/a.md#front-matter", "content/b/c.md", "content/b/"}
+    assert hits([Change("content/b/a.md", "modified")], known) == {"content/b/a.md#front-matter"}
+    assert hits([Change("content/b/c.md", "modified")], known) == {"content/b/c.md"}
+    assert hits([Change("content/b/a.md", "deleted")], known) == {"content/b/a.md#front-matter", "content/b/"}

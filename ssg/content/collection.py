@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
-from ..context import record
+from ..context import front_matter, record
 from .entry import Entry
 from .store import Listing
 
@@ -18,9 +18,10 @@ class Collection(Sequence[Entry]):
     """Every entry under content/<name>/, newest first by date, then by path; drafts left
     out unless the build has --drafts.
 
-    Reading the whole listing (iterating, len(), indexing, tagged(), tags()) records every
-    file of the folder, and the folder itself, as dependencies of the page; `get(slug)`
-    records only the one entry it returns.
+    Reading the whole listing (iterating, len(), indexing, tagged(), tags()) records the
+    front matter of every file of the folder, and the folder itself, as dependencies of
+    the page; an entry's body is one only where the page shows it (html, toc, summary).
+    `get(slug)` records only the one entry it returns.
     """
 
     def __init__(self, listing: Listing, *, drafts: bool) -> None:
@@ -30,8 +31,10 @@ class Collection(Sequence[Entry]):
         self._drafts = drafts
 
     def _all(self) -> list[Entry]:
+        # The folder, the schema and each entry's front matter: its body is a dep only of
+        # the pages that show it (html, toc or summary record the whole file).
         for source in self._listing.files:
-            record(source)
+            record(front_matter(source) if source.endswith(".md") else source)
         return self._entries
 
     @overload

@@ -51,7 +51,7 @@ from typing import Any
 from .. import __version__
 from .markdown import Heading, RenderedBody
 
-FORMAT = 1
+FORMAT = 2  # of bodies.sqlite (2: a summary's own checksum, so a listing reads no HTML)
 INDEX_FORMAT = 2  # of files.json's records (2: data and lines as JSON strings)
 FOLDER = ".ssg-cache/content"
 INDEX = "files.json"
@@ -363,6 +363,21 @@ class DiskCache:
             return None
         return RenderedBody(html, toc, summary), links
 
+    def get_summary(self, key: str) -> tuple[str, tuple[tuple[str, str | None], ...]] | None:
+        """A rendered body's summary and the links it resolved, without its HTML, or None."""
+        if not reading():
+            return None
+        row = self.bodies.get_summary(key)
+        if row is None:
+            return None
+        try:
+            links = tuple((target, url) for target, url in json.loads(row[1]))
+        except (ValueError, KeyError, TypeError):
+            return None
+        if not all(type(t) is str and (u is None or type(u) is str) for t, u in links):
+            return None
+        return row[0], links
+
     def put_body(self, key: str, body: RenderedBody, links: tuple[tuple[str, str | None], ...]) -> None:
         if not writing():
             return
@@ -380,10 +395,12 @@ class DiskCache:
 
 _CORRUPT = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 _TABLE = f"bodies_v{FORMAT}"
-_CREATE = f"create table if not exists {_TABLE} (key text primary key, html text, summary text, toc text, links text, sum text, used integer)"
+_CREATE = (f"create table if not exists {_TABLE} "
+           "(key text primary key, html text, summary text, toc text, links text, sum text, used integer, summary_sum text)")
+_OLD_TABLES = [f"bodies_v{n}" for n in range(1, FORMAT)]
 
 
-def _checksum(key: str, value: tuple[str, str, str, str]) -> str:
+def _checksum(key: str, value: tuple[str, ...]) -> str:
     """Of a row's contents: a row damaged on disk (sqlite keeps no checksums) is a miss."""
     return digest("\x00".join((key, *value)).encode("utf-8", "surrogatepass"))
 
@@ -441,13 +458,34 @@ class Bodies:
                 return None
             if row is None or not all(type(v) is str for v in row[:5]) or row[4] != _checksum(key, row[:4]):
                 return None
-            now = int(time.time())
-            if type(row[5]) is not int or now - row[5] > REFRESH:
-                try:
-                    db.execute(f"update {_TABLE} set used = ? where key = ?", (now, key))  # still in use: keep it
-                except sqlite3.Error:
-                    pass
+            self._touch(db, key, row[5])
             return row[:4]
+
+    def get_summary(self, key: str) -> tuple[str, str] | None:
+        """(summary, links as JSON) of a row, checked by their own checksum: no HTML read."""
+        with self._lock:
+            db = self._db()
+            if db is None:
+                return None
+            try:
+                row = db.execute(f"select summary, links, summary_sum, used from {_TABLE} where key = ?", (key,)).fetchone()
+            except sqlite3.OperationalError:
+                return None
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                return None
+            if row is None or not all(type(v) is str for v in row[:3]) or row[2] != _checksum(key, row[:2]):
+                return None
+            self._touch(db, key, row[3])
+            return row[:2]
+
+    def _touch(self, db: sqlite3.Connection, key: str, used: Any) -> None:
+        now = int(time.time())
+        if type(used) is not int or now - used > REFRESH:
+            try:
+                db.execute(f"update {_TABLE} set used = ? where key = ?", (now, key))  # still in use: keep it
+            except sqlite3.Error:
+                pass
 
     def put(self, key: str, value: tuple[str, str, str, str]) -> None:
         with self._lock:
@@ -455,8 +493,8 @@ class Bodies:
             if db is None:
                 return
             try:
-                db.execute(f"insert or replace into {_TABLE} (key, html, summary, toc, links, sum, used) values (?, ?, ?, ?, ?, ?, ?)",
-                           (key, *value, _checksum(key, value), int(time.time())))
+                db.execute(f"insert or replace into {_TABLE} (key, html, summary, toc, links, sum, used, summary_sum) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                           (key, *value, _checksum(key, value), int(time.time()), _checksum(key, (value[1], value[3]))))
             except sqlite3.OperationalError:
                 pass  # still locked after the busy timeout, or a full disk: this body is not kept
             except sqlite3.Error as exc:
@@ -551,6 +589,8 @@ def _open(path: Path) -> sqlite3.Connection:
         # sqlite noticing fails its checksum. An fsync per checkpoint cost 0.1 ms per body.
         conn.execute("pragma synchronous=off")
         conn.execute(_CREATE)
+        for old in _OLD_TABLES:  # bodies an earlier ssg wrote, in a layout this one does not read
+            conn.execute(f"drop table if exists {old}")
     except BaseException:
         conn.close()
         raise

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from ..context import record
+from ..context import front_matter, record
 from .markdown import Heading
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ class Entry:
     def data(self) -> dict[str, Any]:
         """The front matter, after the collection's schema (defaults, dates). Treat it as read-only:
         it is shared by every page of the build."""
-        record(self._file.rel)
+        record(front_matter(self._file.rel))
         return self._data
 
     @property

@@ -202,8 +202,10 @@ class Files:
         """Parse many files on `jobs` processes at once (a collection's first scan in a
         build): front matter is most of a cold scan, and the render workers are not
         forked before it. Files that fail are left for get(), which reports them."""
-        todo = [rel for rel in rels if rel not in self.parsed]
-        if jobs < 2 or len(todo) < PREFETCH_MIN:
+        if jobs < 2:
+            return
+        todo = [rel for rel in rels if rel not in self.parsed and not self._recorded(rel)]
+        if len(todo) < PREFETCH_MIN:
             return
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -222,6 +224,17 @@ class Files:
             self.parsed[hit.rel] = hit
             if record is not None:
                 self.disk.remember(hit.rel, record)
+
+    def _recorded(self, rel: str) -> bool:
+        """Whether the disk cache holds this version of the file (same mtime and size)."""
+        record = self.disk.lookup(rel)
+        if record is None:
+            return False
+        try:
+            st = os.stat(self.prefix + rel)
+        except OSError:
+            return False
+        return record[0] == st.st_mtime_ns and record[1] == st.st_size
 
     def _parse(self, rel: str, stamp: tuple[int, int]) -> Parsed:
         try:

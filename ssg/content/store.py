@@ -235,7 +235,27 @@ class SiteContent:
         """The body's summary: kept for every body this process rendered or read, so a
         listing of thousands of entries needs none of their HTML."""
         cached = self._still_valid(parsed)
-        return cached.body.summary if cached is not None else self.render(parsed).summary
+        if cached is not None:
+            return cached.body.summary
+        if diskcache.reading():
+            found = self._disk_summary(parsed)
+            if found is not None:
+                return found
+        return self.render(parsed).summary
+
+    def _disk_summary(self, parsed: Parsed) -> str | None:
+        """A summary from the disk cache, read without its body's HTML (a listing of
+        thousands of entries); kept as an evicted rendering is, summary only."""
+        identity = diskcache.engine_identity(engine())
+        if identity is None:
+            return None
+        page_url = self.url_for(parsed.rel)
+        disk = self.files.disk
+        found = disk.get_summary(disk.body_key(identity, parsed.rel, parsed.body_hash, page_url))
+        if found is None or not self._links_hold(found[1]):
+            return None
+        parsed.rendered = Rendered(RenderedBody("", (), found[0]), page_url, found[1], whole=False)
+        return found[0]
 
     def _still_valid(self, parsed: Parsed) -> Rendered | None:
         cached = parsed.rendered
@@ -296,6 +316,8 @@ class SiteContent:
         folder = posixpath.dirname(parsed.rel)
 
         def resolve(href: str, line: int) -> str:
+            if href.startswith(_ELSEWHERE):
+                return href  # most links in prose: left as they are, as urlsplit would say
             parts = urlsplit(href)
             if parts.scheme or parts.netloc or not parts.path:
                 return href
@@ -326,6 +348,9 @@ class SiteContent:
             return url + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
         return resolve
+
+
+_ELSEWHERE = ("https://", "http://", "mailto:", "#")  # a scheme, or the page itself: nothing to resolve
 
 
 def _markdown_files(folder: Path, base: str) -> list[str]:

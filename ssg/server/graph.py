@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from ..context import front_matter
 from ..watch import Change
 
 CONFIG_FILES = frozenset({"ssg.toml", "pyproject.toml"})
@@ -68,15 +69,18 @@ def plan(changes: list[Change], *, out: str, watched: Collection[str]) -> Plan:
 
 
 def hits(changes: list[Change], known: Collection[str]) -> set[str]:
-    """Given changes and recorded deps, return the deps they touch: the file itself; a folder
-    recorded as a dep that gained or lost a file (the content layer records `content/blog/`
-    when it lists it); every dep inside a deleted folder.
+    """Given changes and recorded deps, return the deps they touch: the file itself, and its
+    front matter (which a listing records); a folder recorded as a dep that gained or lost
+    a file (the content layer records `content/blog/` when it lists it); every dep inside
+    a deleted folder.
 
     >>> sorted(hits([Change("content/b/new.md", "created")], {"content/b/", "content/b/a.md"}))
     ['content/b/']
     """
     found: set[str] = set()
     for c in changes:
+        if front_matter(c.path) in known:
+            found.add(front_matter(c.path))  # a listing that read only its front matter: which may have changed
         if c.path in known:
             found.add(c.path)
             if c.kind == "created" and not c.is_dir:
