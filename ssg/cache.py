@@ -40,6 +40,7 @@ from .uptodate import RACY_NS
 
 FORMAT = 3
 FILE = "build.cache"
+FEW = 16  # changed sources up to which a build is an edit (see Cache.few_changes)
 
 
 def _digest(data: bytes) -> str:
@@ -250,6 +251,11 @@ class Cache:
         if not changed.keys().isdisjoint(entry.deps):
             return None, next(changed[dep] for dep in entry.deps if dep in changed)
         return entry, ""
+
+    def few_changes(self) -> bool:
+        """Whether paths can be reused and at most a few sources changed (an edit, not a
+        checkout of another branch): then nearly every path is replayed."""
+        return not self.blocked and len(self._changed_sources()) <= FEW
 
     def _changed_sources(self) -> dict[str, str]:
         """Every source of the previous build whose hash changed (each hashed once), with why."""

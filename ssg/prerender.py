@@ -112,17 +112,26 @@ class Prerender:
                 continue
             routes = [route for route in self.site.manifest.routes if self._prerendered(route)]
             listed = [[(route, item) for item in self._entries(route)] for route in routes]
+            # Routes without params are often listings (/, /blog) that show every entry's
+            # summary. In a full build they go last: the workers have rendered those bodies
+            # by then. When only a few sources changed they go first: their summaries come
+            # from the cache, and the longest renders start while the rest is replayed.
+            listings_first = self.cache is not None and self.cache.few_changes()
+            if listings_first:
+                self._seed_static(routes)
             # Round robin over the routes: /posts/a and /api/posts/a.json, listed from the
             # same collection, go to the same worker one after the other and share its
             # rendering of a.md while it is still in memory.
             for row in itertools.zip_longest(*listed):
                 for route, item in filter(None, row):
                     self.enqueue(item.path, None, item.props, source=f"entries() in {route.module or route.server}")
-            # Routes without params last: they are often listings (/, /blog) that show
-            # every entry's summary, which the workers have rendered by then.
-            for route in routes:
-                if not route.dynamic:
-                    self.enqueue(route.rid.path_for({}), None, None)
+            if not listings_first:
+                self._seed_static(routes)
+
+    def _seed_static(self, routes: list[Route]) -> None:
+        for route in routes:
+            if not route.dynamic:
+                self.enqueue(route.rid.path_for({}), None, None)
 
     def _seed_path(self, path: str) -> None:
         """Queue a path listed in config prerender.entries, unless its route is not built."""
@@ -214,8 +223,12 @@ class Prerender:
                     # Batches amortise the cost of a round trip to a worker; small when the queue is short.
                     size = max(1, min(BATCH, len(self.queue) // (2 * self.jobs)))
                     batch = []
-                    while self.queue and len(batch) < size:
+                    examined = 0
+                    # Sent when full, or once it has looked at a few batches' worth of paths
+                    # (most of them replayed): an edit's few paths start rendering at once.
+                    while self.queue and len(batch) < size and examined < 4 * BATCH:
                         k = self.queue.popleft()
+                        examined += 1
                         if not self._reuse(k):
                             batch.append(k)
                     if batch:

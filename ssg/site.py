@@ -74,6 +74,8 @@ class Site:
 
     def url(self, path: str) -> str:
         """Template helper: a site-internal link with the base path and trailing slash applied."""
+        if path[:1] == "/" and path[1:2] != "/" and "?" not in path and "#" not in path and path.isprintable():
+            return self.config.base_path + self.canonical(path)  # a plain path, as urlsplit would leave it
         parts = urlsplit(path)
         if parts.scheme or parts.netloc or not path.startswith("/"):
             return path

@@ -363,13 +363,25 @@ class DiskCache:
             return None
         return RenderedBody(html, toc, summary), links
 
+    def get_summaries(self, keys: list[str]) -> dict[str, tuple[str, tuple[tuple[str, str | None], ...]]]:
+        """Summaries and links for many keys at once (a listing's): those found."""
+        if not reading():
+            return {}
+        found = {}
+        for key, row in self.bodies.get_summaries(keys).items():
+            decoded = self._summary(row)
+            if decoded is not None:
+                found[key] = decoded
+        return found
+
     def get_summary(self, key: str) -> tuple[str, tuple[tuple[str, str | None], ...]] | None:
         """A rendered body's summary and the links it resolved, without its HTML, or None."""
         if not reading():
             return None
-        row = self.bodies.get_summary(key)
-        if row is None:
-            return None
+        return self.get_summaries([key]).get(key)
+
+    @staticmethod
+    def _summary(row: tuple[str, str]) -> tuple[str, tuple[tuple[str, str | None], ...]] | None:
         try:
             links = tuple((target, url) for target, url in json.loads(row[1]))
         except (ValueError, KeyError, TypeError):
@@ -461,23 +473,29 @@ class Bodies:
             self._touch(db, key, row[5])
             return row[:4]
 
-    def get_summary(self, key: str) -> tuple[str, str] | None:
-        """(summary, links as JSON) of a row, checked by their own checksum: no HTML read."""
+    def get_summaries(self, keys: list[str]) -> dict[str, tuple[str, str]]:
+        """(summary, links as JSON) of the rows found, each checked by their own checksum
+        (no HTML read); a query per few hundred keys."""
+        found: dict[str, tuple[str, str]] = {}
         with self._lock:
             db = self._db()
             if db is None:
-                return None
-            try:
-                row = db.execute(f"select summary, links, summary_sum, used from {_TABLE} where key = ?", (key,)).fetchone()
-            except sqlite3.OperationalError:
-                return None
-            except sqlite3.Error as exc:
-                self._failed(exc)
-                return None
-            if row is None or not all(type(v) is str for v in row[:3]) or row[2] != _checksum(key, row[:2]):
-                return None
-            self._touch(db, key, row[3])
-            return row[:2]
+                return found
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                try:
+                    rows = db.execute(f"select key, summary, links, summary_sum, used from {_TABLE} "
+                                      f"where key in ({','.join('?' * len(chunk))})", chunk).fetchall()
+                except sqlite3.OperationalError:
+                    return found
+                except sqlite3.Error as exc:
+                    self._failed(exc)
+                    return found
+                for key, *row in rows:
+                    if type(key) is str and all(type(v) is str for v in row[:3]) and row[2] == _checksum(key, row[:2]):
+                        self._touch(db, key, row[3])
+                        found[key] = (row[0], row[1])
+        return found
 
     def _touch(self, db: sqlite3.Connection, key: str, used: Any) -> None:
         now = int(time.time())

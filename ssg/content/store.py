@@ -116,6 +116,8 @@ class SiteContent:
         self._entries: dict[str, Entry | ContentError] = {}
         self._schemas: dict[str, tuple[Schema, Route | None] | ContentError] = {}
         self._urls: dict[str, str | None] = {}
+        self._summaries: dict[str, tuple[str, tuple]] = {}  # body key -> (summary, links), fetched for a listing
+        self._fetched: set[str] = set()  # collections whose summaries were fetched in one go
 
     @property
     def site(self) -> Site:
@@ -251,7 +253,8 @@ class SiteContent:
             return None
         page_url = self.url_for(parsed.rel)
         disk = self.files.disk
-        found = disk.get_summary(disk.body_key(identity, parsed.rel, parsed.body_hash, page_url))
+        key = disk.body_key(identity, parsed.rel, parsed.body_hash, page_url)
+        found = self._summaries.pop(key, None) or self._fetch_summaries(identity, parsed, key)
         if found is None or not self._links_hold(found[1]):
             return None
         parsed.rendered = Rendered(RenderedBody("", (), found[0]), page_url, found[1], whole=False)
@@ -262,6 +265,23 @@ class SiteContent:
         if cached is not None and cached.page_url == self.url_for(parsed.rel) and self._links_hold(cached.links):
             return cached
         return None
+
+    def _fetch_summaries(self, identity: str, parsed: Parsed, key: str) -> tuple[str, tuple] | None:
+        """The summary for `key`; on the first miss in a collection, fetched in one go with
+        those of its other entries not yet in memory (a listing asks for all of them)."""
+        parts = parsed.rel.split("/")
+        name = parts[1] if len(parts) > 2 else ""
+        listing = self._listings.get(name)
+        if not name or name in self._fetched or not isinstance(listing, Listing):
+            return self.files.disk.get_summary(key)
+        self._fetched.add(name)
+        disk, wanted = self.files.disk, {}
+        for entry in listing.entries:
+            other = entry._file
+            if other.rendered is None:
+                wanted[disk.body_key(identity, other.rel, other.body_hash, self.url_for(other.rel))] = other
+        self._summaries.update(disk.get_summaries(list(wanted)))
+        return self._summaries.pop(key, None)
 
     def render(self, parsed: Parsed) -> RenderedBody:
         """The body's HTML, TOC and summary: rendered once per file version, reused while
