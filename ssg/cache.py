@@ -38,7 +38,7 @@ from .render import Done
 from .site import Site
 from .uptodate import RACY_NS
 
-FORMAT = 3
+FORMAT = 4  # 4: each source once, deps by number
 FILE = "build.cache"
 FEW = 16  # changed sources up to which a build is an edit (see Cache.few_changes)
 
@@ -222,10 +222,11 @@ class Cache:
             self.previous_key = dict(raw["key"])
             self.previous_out = str(raw["out"])
             self.previous_modules = dict(raw["modules"])
-            self.previous_hashes = dict(raw["hashes"])
-            self.previous = {k: Entry(Done(*done), list(deps), props) for k, (done, deps, props) in raw["paths"].items()}
+            sources = list(raw["sources"])
+            self.previous_hashes = dict(zip(sources, raw["hashes"], strict=True))
+            self.previous = {k: _entry(fields, sources, props) for k, (fields, props) in raw["paths"].items()}
             return {k: list(v) for k, v in raw["stats"].items()}
-        except (ValueError, EOFError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, EOFError, KeyError, TypeError, AttributeError, IndexError) as exc:
             self.warning = f"{file}: the build cache is unreadable ({type(exc).__name__}); ignoring it and rendering every page"
             self.previous, self.previous_key, self.previous_hashes = {}, {}, {}
             return {}
@@ -297,15 +298,18 @@ class Cache:
         ):
             return
         self.dir.mkdir(exist_ok=True)
-        sources = set().union(*(e.deps for e in self.entries.values()))
+        sources = sorted(set().union(*(e.deps for e in self.entries.values())))
+        number = {dep: i for i, dep in enumerate(sources)}
         payload = {
             "format": FORMAT,
             "key": self.key,
             "out": str(self.site.config.out_dir),
             "modules": {m: self.hash(m) for m in site_modules(self.site.root)},
-            "hashes": {dep: self.hash(dep) for dep in sorted(sources)},
+            # Each source once; a path's deps are its numbers in this list.
+            "sources": sources,
+            "hashes": [self.hash(dep) for dep in sources],
             # Sorted: the cache, like the output, should not depend on the order of the run.
-            "paths": {k: (_done_fields(e.done), e.deps, e.props) for k, e in sorted(self.entries.items())},
+            "paths": {k: (_fields(e, number), e.props) for k, e in sorted(self.entries.items())},
             "stats": dict(sorted(self.hash.stats.items())),
         }
         tmp = self.dir / f".{FILE}.{os.getpid()}"
@@ -323,4 +327,17 @@ def _name(dep: str) -> str:
 
 
 _done_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(Done)))
-"""A Done as a tuple marshal can write (only successes are recorded: no failure)."""
+_DEPS = [f.name for f in dataclasses.fields(Done)].index("deps")
+
+
+def _fields(entry: Entry, number: dict[str, int]) -> tuple:
+    """A recorded path as a tuple marshal can write (only successes are recorded: no
+    failure): its Done's fields, the deps as numbers of sources."""
+    fields = _done_fields(entry.done)
+    return (*fields[:_DEPS], [number[dep] for dep in entry.deps], *fields[_DEPS + 1 :])
+
+
+def _entry(fields: tuple, sources: list[str], props: str | None) -> Entry:
+    """The inverse of _fields()."""
+    deps = [sources[i] for i in fields[_DEPS]]
+    return Entry(Done(*fields[:_DEPS], deps, *fields[_DEPS + 1 :]), deps, props)

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
-import httpx
-
 from .context import record
 from .errors import FetchError
 
 if TYPE_CHECKING:
+    import httpx
+
     from .load import RequestState
     from .site import Site
 
@@ -28,6 +28,8 @@ async def fetch(site: Site, state: RequestState, url: str, *, route_id: str, pag
     A relative URL ("/api/posts.json", "../data.json") is answered in-process: a file from
     static/, else the site's own route (its endpoint's GET, or the page's HTML).
     """
+    import httpx  # on first use: a build whose loads fetch nothing never imports it
+
     method = method.upper()
     parts = urlsplit(url)
     if parts.scheme or parts.netloc:
@@ -66,6 +68,8 @@ def _static_file(site: Site, path: str):
 
 
 async def _remote(site: Site, route_id: str, url: str, method: str, **kwargs: Any) -> httpx.Response:
+    import httpx
+
     # A plain GET is cached on disk across builds and revalidated with its ETag /
     # Last-Modified: an unchanged answer costs a 304, not a download.
     cacheable = method == "GET" and not kwargs
@@ -115,6 +119,8 @@ def _store(site: Site, url: str, response: httpx.Response) -> None:
 
 
 async def _request(site: Site, route_id: str, url: str, method: str, validators: dict[str, str], **kwargs: Any) -> httpx.Response:
+    import httpx
+
     retries = site.config.fetch.retries if method in ("GET", "HEAD", "OPTIONS") else 0
     if validators:
         kwargs["headers"] = validators

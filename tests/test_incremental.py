@@ -3,6 +3,7 @@ clean build of the same sources writes, byte for byte."""
 
 from __future__ import annotations
 
+import dataclasses
 import marshal
 import os
 import re
@@ -13,6 +14,7 @@ import pytest
 from conftest import SITES, run_ssg
 
 from ssg.cache import FORMAT as cache_format
+from ssg.render import Done
 
 EPOCH = "1700000000"
 
@@ -138,7 +140,15 @@ def test_fresh_renders_everything(tmp_path):
     assert "rendered /posts/post-1: --fresh" in result.stderr
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong shape"])
+def _dep_out_of_range(data: bytes) -> bytes:
+    raw = marshal.loads(data)
+    k, (fields, props) = next(iter(raw["paths"].items()))
+    deps = [f.name for f in dataclasses.fields(Done)].index("deps")
+    raw["paths"][k] = ((*fields[:deps], [len(raw["sources"]) + 5], *fields[deps + 1:]), props)
+    return marshal.dumps(raw)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong shape", "a dep that is no source"])
 def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
     site = tmp_path / "site"
     shutil.copytree(SITES / "incremental", site)
@@ -150,6 +160,7 @@ def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
         "truncate": data[: len(data) // 2],
         "garbage": b"\x00\x01 not a cache",
         "wrong shape": marshal.dumps({"format": cache_format, "key": {}, "out": 3, "paths": {"/": ("x",)}}),
+        "a dep that is no source": _dep_out_of_range(data),
     }[damage])
     result = build(site, tmp_path / "out", "--explain")
     assert "the build cache is unreadable" in result.stderr
