@@ -6,7 +6,6 @@ Match the route, run the load chain, render the page or call the endpoint, write
 from __future__ import annotations
 
 import html
-import json
 import mimetypes
 from dataclasses import dataclass, field
 from functools import partial
@@ -21,7 +20,7 @@ from .http import Response
 from .load import Event, RequestState, call, run_chain
 from .manifest import Route
 from .modules import METHODS
-from .serialize import to_jsonable
+from .serialize import encode, to_jsonable
 from .site import Site
 
 
@@ -99,7 +98,7 @@ async def _page(site: Site, path: str, route: Route, params: dict[str, str], req
         }
         page = {"url": url, "params": params, "route": {"id": route.id}, "status": 200, "error": None, "data": merged}
         chain = _template_chain(route.template, route.layouts, cumulative)
-        envelope_json = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
+        envelope_json = encode(envelope)
         body = site.templates.render_chain(chain, page, envelope_json)
     except Redirect as exc:
         return _redirect(site, path, route, params, exc, state)

@@ -93,3 +93,19 @@ def test_set_order_is_stable_across_hash_seeds():
         for seed in ("1", "2", "3")
     }
     assert outputs == {json.dumps({"s": ["apple", "fig", "kiwi", "lime", "pear"]}, separators=(",", ":")) + "\n"}
+
+
+def test_encode_writes_what_the_stdlib_writes():
+    from ssg.serialize import encode
+
+    values = [
+        {"html": "<p>Caf\u00e9 \u2014 \"quoted\" & 'single' \\ back</p>\n\t\u2028\u0000\u001f", "emoji": "\U0001f600"},
+        [1, -2, 0, 2**63 - 1, -(2**63), True, False, None, 1.5, 0.1, -0.0, 123456.789],
+        {"nested": {"a": [[], {}, [{"b": ""}]]}, "keys in order": {"z": 1, "a": 2}},
+    ]
+    for value in values:
+        assert encode(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    assert json.loads(encode([1e-7, 1e300, 2.5e-300])) == [1e-7, 1e300, 2.5e-300]
+    # What orjson refuses goes to the stdlib encoder, which writes it as before.
+    for value in ([2**70], ["lone \ud800 surrogate"]):
+        assert encode(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
