@@ -34,38 +34,69 @@ _LEAVES = frozenset({bool, str, int})  # JSON values as they are (float needs a 
 def _jsonable(value: Any, where: Where) -> Any:
     if value is None or type(value) in _LEAVES:
         return value
-    if isinstance(value, (str, int)):
-        return _scalar(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise SerializationError(_path(where), value)
-        return value
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if type(key) is not str:
-                if isinstance(key, (int, float, bool)) or key is None:
-                    key = json.dumps(key) if not isinstance(key, str) else key
-                else:
-                    raise SerializationError(f"{_path(where)}[{key!r}] (a key)", key)
-            # Plain leaves inline: most values are, and a call per value is most of the cost.
-            out[key] = item if item is None or type(item) in _LEAVES else _jsonable(item, (where, key))
-        return out
-    if isinstance(value, (list, tuple)):
-        return [item if item is None or type(item) in _LEAVES else _jsonable(item, (where, i)) for i, item in enumerate(value)]
-    if isinstance(value, (set, frozenset)):
-        items = [_jsonable(item, (where, i)) for i, item in enumerate(value)]
-        # Sets have no order; sort by their JSON text so output is identical across runs.
-        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
-    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if hasattr(value, "__json__"):
-        return _jsonable(value.__json__(), where)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name), (where, f.name)) for f in dataclasses.fields(value)}
+    convert = _CONVERTERS.get(type(value))
+    if convert is None:
+        convert = _CONVERTERS[type(value)] = _converter(type(value))
+    return convert(value, where)
+
+
+def _converter(kind: type) -> Any:
+    """How to convert values of one type (looked up once per type: most data repeats a few)."""
+    if issubclass(kind, (str, int)):
+        return lambda value, where: _scalar(value)
+    if issubclass(kind, float):
+        return _float
+    if issubclass(kind, dict):
+        return _dict
+    if issubclass(kind, (list, tuple)):
+        return _list
+    if issubclass(kind, (set, frozenset)):
+        return _set
+    if issubclass(kind, (datetime.datetime, datetime.date, datetime.time)):
+        return lambda value, where: value.isoformat()
+    if issubclass(kind, decimal.Decimal):
+        return lambda value, where: str(value)
+    if hasattr(kind, "__json__"):
+        return lambda value, where: _jsonable(value.__json__(), where)
+    if dataclasses.is_dataclass(kind):
+        return lambda value, where: {f.name: _jsonable(getattr(value, f.name), (where, f.name)) for f in dataclasses.fields(value)}
+    return _refuse
+
+
+def _float(value: float, where: Where) -> float:
+    if not math.isfinite(value):
+        raise SerializationError(_path(where), value)
+    return value
+
+
+def _dict(value: dict, where: Where) -> dict:
+    out = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            if isinstance(key, (int, float, bool)) or key is None:
+                key = json.dumps(key) if not isinstance(key, str) else key
+            else:
+                raise SerializationError(f"{_path(where)}[{key!r}] (a key)", key)
+        # Plain leaves inline: most values are, and a call per value is most of the cost.
+        out[key] = item if item is None or type(item) in _LEAVES else _jsonable(item, (where, key))
+    return out
+
+
+def _list(value: list | tuple, where: Where) -> list:
+    return [item if item is None or type(item) in _LEAVES else _jsonable(item, (where, i)) for i, item in enumerate(value)]
+
+
+def _set(value: set | frozenset, where: Where) -> list:
+    items = [_jsonable(item, (where, i)) for i, item in enumerate(value)]
+    # Sets have no order; sort by their JSON text so output is identical across runs.
+    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+
+
+def _refuse(value: Any, where: Where) -> Any:
     raise SerializationError(_path(where), value)
+
+
+_CONVERTERS: dict[type, Any] = {}
 
 
 def _path(where: Where) -> str:
