@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .content.store import known_hash
 from .context import dep_file
 from .render import Done
 from .site import Site
@@ -83,12 +84,15 @@ class Hasher:
         known = self.stats.get(dep)
         if known and known[0] == st.st_mtime_ns and known[1] == st.st_size and not known[3]:
             return known[2]
-        try:
-            with open(self.prefix + file, "rb") as f:
-                raw = f.read()
-        except OSError:
-            return "missing"
-        digest = _digest(raw) if file == dep else _front_matter_digest(raw, file)
+        # A content file this build parsed: hashed then (the same digest), not read again.
+        digest = known_hash(self.root, file, (st.st_mtime_ns, st.st_size), front=file != dep) if file.startswith("content/") else None
+        if digest is None:
+            try:
+                with open(self.prefix + file, "rb") as f:
+                    raw = f.read()
+            except OSError:
+                return "missing"
+            digest = _digest(raw) if file == dep else _front_matter_digest(raw, file)
         # Written just now: a second write within the same clock tick would keep this
         # mtime and size, so the file is read again next time until it is older.
         racy = st.st_mtime_ns >= time.time_ns() - RACY_NS
@@ -117,12 +121,12 @@ def _front_matter_digest(raw: bytes, rel: str) -> str:
     """Of a content file's front matter block (the whole file when it cannot be read)."""
     from .content import frontmatter
     from .content.errors import ContentError
+    from .content.files import front_matter_digest
 
     try:
-        block = frontmatter.split(frontmatter.decode(raw, rel), rel)[0]
+        return front_matter_digest(frontmatter.decode(raw, rel), rel)
     except ContentError:
         return _digest(raw)
-    return _digest((block or "").encode("utf-8", "surrogatepass"))
 
 
 def site_key(site: Site, engine: str) -> dict[str, str]:

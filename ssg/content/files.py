@@ -52,6 +52,7 @@ class Parsed:
     rendered: Rendered | None = None
     body_hash: str = ""
     file_hash: str = ""  # of the bytes parsed (for the disk cache's record)
+    front_hash: str = ""  # of the front matter block parsed (see front_matter_digest)
     root: Path | None = None
     cached_lines: str = ""  # the disk cache's record of the lines
 
@@ -150,6 +151,11 @@ def _record(parsed: Parsed) -> list | None:
         return None
 
 
+def front_matter_digest(text: str, rel: str) -> str:
+    """Of a file's front matter block: what a page that reads no body of it depends on."""
+    return diskcache.digest((frontmatter.split(text, rel)[0] or "").encode("utf-8", "surrogatepass"))
+
+
 def body_digest(body: str) -> str:
     return diskcache.digest(body.encode("utf-8", "surrogatepass"))
 
@@ -239,13 +245,14 @@ class Files:
     def _parse(self, rel: str, stamp: tuple[int, int]) -> Parsed:
         try:
             raw = (self.root / rel).read_bytes()
-            data, lines, body, body_line = frontmatter.parse(frontmatter.decode(raw, rel), rel)
+            text = frontmatter.decode(raw, rel)
+            data, lines, body, body_line = frontmatter.parse(text, rel)
         except ContentError as exc:
             return Parsed(rel, stamp, error=exc, root=self.root)
         # The body's text is not kept: at 40,000 files it would hold hundreds of MB that
         # only the render needs, which reads the file again.
         return Parsed(rel, stamp, data, lines, None, body_line, body_hash=body_digest(body),
-                      file_hash=diskcache.digest(raw), root=self.root)
+                      file_hash=diskcache.digest(raw), front_hash=front_matter_digest(text, rel), root=self.root)
 
     # -- the disk cache's front matter -------------------------------------------------------
 

@@ -64,6 +64,16 @@ def forget(site: Site | None = None) -> None:
         _sites.pop(site, None)
 
 
+def known_hash(root: Path, rel: str, stamp: tuple[int, int], *, front: bool) -> str | None:
+    """The hash of a content file (or of its front matter) as this process parsed it, if
+    the file still has that (mtime, size): the build cache need not read it again."""
+    files = _files.get(root)
+    parsed = files.parsed.get(rel) if files is not None else None
+    if parsed is None or parsed.stamp != stamp:
+        return None
+    return (parsed.front_hash if front else parsed.file_hash) or None
+
+
 def reset() -> None:
     """Drop every cache of this process, parsed files included (tests and benchmarks).
     The cache on disk stays: delete .ssg-cache/content/ to drop it."""
