@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import time
@@ -14,7 +15,7 @@ from .config import Config
 from .errors import ManifestError, SsgError, UsageError
 from .cache import Cache
 from .output import Writer
-from .prerender import Prerender, Result, write_extras
+from .prerender import Prerender, Result, collector_paused, write_extras
 from .problems import Problem
 from .site import Site
 from .report import summary_counts
@@ -67,7 +68,8 @@ def build(
     diskcache.start_build(site.root, fresh=fresh)
     # 2. Write into a staging folder beside the output: every file, or, when the build
     #    cache lets paths keep their files, only the files that change.
-    build_cache = Cache(site, engine=markdown_engine_name(), enabled=not fresh)
+    with collector_paused():  # tens of thousands of records, none of them garbage
+        build_cache = Cache(site, engine=markdown_engine_name(), enabled=not fresh)
     reuse = not build_cache.blocked
     damaged = uptodate.damaged if uptodate is not None and reuse else None
     writer = Writer(config.out_dir, update=reuse and config.out_dir.is_dir(), damaged=damaged)
@@ -93,16 +95,20 @@ def build(
                 if writer.update:
                     build_cache.forget()  # a build killed while it moves files in leaves no record to trust
                 writer.commit()
-                build_cache.save(rendered=len(pre.rendered))
+                with collector_paused():
+                    build_cache.save(rendered=len(pre.rendered))
     except BaseException:
         writer.abort()  # Ctrl-C or a bug: leave the previous output as it was
         raise
+    finally:
+        gc.unfreeze()  # what the build froze (Prerender.run) is collectable again
     summary = Summary(result, time.perf_counter() - started, str(config.out_dir), pre.reused, pre.rendered)
     if uptodate is not None and summary.ok:
         if result.problems or pre.fetched_urls:
             uptodate.forget()
         else:
-            uptodate.record(list(writer.written), summary_counts(summary))
+            with collector_paused():
+                uptodate.record(list(writer.written), summary_counts(summary))
     return summary
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import reprlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -55,6 +57,20 @@ class Result:
 
     def count(self, kind: str) -> int:
         return sum(1 for w in self.written if w.kind == kind)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No garbage collection while a phase builds many long-lived objects: each full
+    collection walks every object the build holds, which made the cache's load and save
+    grow faster than the site (40,000 posts: 2.6 s to load, 0.8 s without collections)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def key(path: str) -> str:
@@ -213,7 +229,12 @@ class Prerender:
 
     def run(self) -> Result:
         """Seed the queue, render every path on `jobs` processes, and judge what the crawl found."""
-        self.seed()
+        with collector_paused():  # the seed reads every entry: long-lived objects, no garbage
+            self.seed()
+        # What exists now (the parsed site, the previous build's record) lives for the whole
+        # build: out of the collector's sight, full collections stay short, and forked
+        # workers do not copy the pages a collection would touch.
+        gc.freeze()
         job = Job(self.site, self.writer, self.props, self.config.prerender.crawl, self.concurrency)
         pool = Pool(job, self.jobs)
         pending: dict[Future, list[str]] = {}
