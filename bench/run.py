@@ -302,7 +302,7 @@ def _summary_counts(text: str) -> dict[str, int]:
         m = re.search(pattern, text)
         if m:
             found[key] = int(m.group(1))
-    m = re.search(r"(\d+) of (\d+) paths reused", text)  # the build cache's line, when it has one
+    m = re.search(r"(\d+) of (\d+) paths (?:reused|kept)", text)  # the build cache's line, when it has one
     if m:
         found["reused"], found["paths"] = int(m.group(1)), int(m.group(2))
     m = re.search(r"nothing changed since the last build: its (\d+) paths", text)  # the no-change shortcut

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
-import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import context, workers
+from . import context, patch, workers
 from .config import Config
 from .errors import ManifestError, SsgError, UsageError
 from .cache import Cache
-from .output import Writer
+from .output import Writer, signals_held
 from .prerender import Prerender, Result, collector_paused, write_extras
 from .problems import Problem
 from .site import Site
@@ -29,6 +27,12 @@ class Summary:
     out: str
     reused: int = 0  # paths replayed from the build cache
     rendered: list[tuple[str, str]] = field(default_factory=list)  # (path, why), for --explain
+    counts: dict[str, int] | None = None  # the summary counts, when the build did not replay every path (patch.py)
+
+    @property
+    def patched(self) -> bool:
+        """Whether the build rendered only the paths an edit touched and wrote them in place (patch.py)."""
+        return self.counts is not None
 
     @property
     def ok(self) -> bool:
@@ -43,6 +47,7 @@ def build(
     concurrency: int = 8,
     fresh: bool = False,
     uptodate: Check | None = None,
+    shortcut: bool = True,
 ) -> Summary:
     """Given a validated config, build the site into config.out_dir and return a Summary.
 
@@ -52,7 +57,9 @@ def build(
     not change since the last build are reused from it (see cache.py) unless `fresh`. A bad routes/ tree fails the build before any user code runs, with
     every problem of the tree in the Summary. Raises UsageError for an output folder that
     would replace the site's own files. `uptodate`, the no-change check made
-    before the build, records a build with no problems for the next one to compare with.
+    before the build, records a build with no problems for the next one to compare with;
+    when it found only a few edited files, the build may patch the output in place
+    (patch.py) unless `shortcut` is False (the report needs every page's record).
     """
     started = time.perf_counter()
     check_out(config)
@@ -71,6 +78,12 @@ def build(
     with collector_paused():  # tens of thousands of records, none of them garbage
         build_cache = Cache(site, engine=markdown_engine_name(), enabled=not fresh)
     reuse = not build_cache.blocked
+    if shortcut and reuse and uptodate is not None and uptodate.changed:
+        # A few files edited: render just the paths that read them, when nothing else can change.
+        rendered = patch.run(site, build_cache, uptodate)
+        if rendered is not None:
+            total = len(build_cache.previous_paths)
+            return Summary(Result(), time.perf_counter() - started, str(config.out_dir), total - len(rendered), rendered, uptodate.recorded_counts)
     damaged = uptodate.damaged if uptodate is not None and reuse else None
     writer = Writer(config.out_dir, update=reuse and config.out_dir.is_dir(), damaged=damaged)
     writer.start()
@@ -91,12 +104,12 @@ def build(
         if result.errors:
             writer.abort()
         else:
-            with _signals_held():
+            with signals_held():
                 if writer.update:
                     build_cache.forget()  # a build killed while it moves files in leaves no record to trust
                 writer.commit()
                 with collector_paused():
-                    build_cache.save(rendered=len(pre.rendered))
+                    build_cache.save(rendered=len(pre.rendered), seed_deps=pre.seed_deps)
     except BaseException:
         writer.abort()  # Ctrl-C or a bug: leave the previous output as it was
         raise
@@ -110,17 +123,6 @@ def build(
             with collector_paused():
                 uptodate.record(list(writer.written), summary_counts(summary))
     return summary
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM while the output is put in place; they land right after."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
 def markdown_engine_name() -> str:

@@ -39,7 +39,7 @@ from .render import Done
 from .site import Site
 from .uptodate import RACY_NS
 
-FORMAT = 4  # 4: each source once, deps by number
+FORMAT = 5  # 4: each source once, deps by number; 5: what the seed read
 FILE = "build.cache"
 FEW = 16  # changed sources up to which a build is an edit (see Cache.few_changes)
 
@@ -199,7 +199,12 @@ class Cache:
         self.site = site
         self.dir = site.root / ".ssg-cache"
         self.key = site_key(site, engine)
-        self.previous: dict[str, Entry] = {}
+        # The previous build's paths as marshal left them: an Entry is made only for a path
+        # the build asks about (an edit's shortcut asks about a few of tens of thousands).
+        self._paths: dict[str, tuple] = {}
+        self._sources: list[str] = []
+        self._raw: dict[str, Any] = {}
+        self.seed_deps: dict[str, str | None] = {}  # what entries() read in the previous build -> its hash then
         self.previous_key: dict[str, str] = {}
         self.previous_out = ""
         self.previous_modules: dict[str, str | None] = {}
@@ -226,14 +231,38 @@ class Cache:
             self.previous_key = dict(raw["key"])
             self.previous_out = str(raw["out"])
             self.previous_modules = dict(raw["modules"])
-            sources = list(raw["sources"])
-            self.previous_hashes = dict(zip(sources, raw["hashes"], strict=True))
-            self.previous = {k: _entry(fields, sources, props) for k, (fields, props) in raw["paths"].items()}
+            self._sources = list(raw["sources"])
+            self.previous_hashes = dict(zip(self._sources, raw["hashes"], strict=True))
+            self.seed_deps = dict(raw["seed"])
+            self._paths = dict(raw["paths"])
+            count = len(self._sources)
+            for fields, props in self._paths.values():  # checked once, so a lazy read cannot fail later
+                if not isinstance(props, (str, type(None))) or any(not 0 <= i < count for i in fields[_DEPS]):
+                    raise IndexError("a dep number outside the list of sources")
+            self._raw = raw
             return {k: list(v) for k, v in raw["stats"].items()}
         except (ValueError, EOFError, KeyError, TypeError, AttributeError, IndexError) as exc:
             self.warning = f"{file}: the build cache is unreadable ({type(exc).__name__}); ignoring it and rendering every page"
-            self.previous, self.previous_key, self.previous_hashes = {}, {}, {}
+            self._paths, self._raw, self.previous_key, self.previous_hashes, self.seed_deps = {}, {}, {}, {}, {}
             return {}
+
+    def previous(self, k: str) -> Entry | None:
+        """The previous build's record of a path, or None."""
+        recorded = self._paths.get(k)
+        if recorded is None:
+            return None
+        fields, props = recorded
+        return _entry(fields, self._sources, props)
+
+    @property
+    def previous_paths(self) -> dict[str, tuple]:
+        """Every path of the previous build -> (its Done's fields with deps as numbers, props hash)."""
+        return self._paths
+
+    @property
+    def previous_sources(self) -> list[str]:
+        """The sources of the previous build, in the order its deps numbers refer to."""
+        return self._sources
 
     @property
     def blocked(self) -> str:
@@ -247,7 +276,7 @@ class Cache:
         changed, else (None, why it must be rendered)."""
         if self.blocked:
             return None, self.blocked
-        entry = self.previous.get(k)
+        entry = self.previous(k)
         if entry is None:
             return None, "new path"
         if entry.props != props_hash(props) or entry.props is None:
@@ -265,12 +294,33 @@ class Cache:
     def _changed_sources(self) -> dict[str, str]:
         """Every source of the previous build whose hash changed (each hashed once), with why."""
         if self._changed is None:
-            self._changed = {}
-            for dep, digest in self.previous_hashes.items():
-                now = self.hash(dep)
-                if now is None or now != digest:
-                    self._changed[dep] = f"it fetched {dep}" if now is None else f"{_name(dep)} changed"
+            self._changed = self._compare(self.previous_hashes)
         return self._changed
+
+    def changed_in(self, files: set[str]) -> tuple[dict[str, str], set[str]]:
+        """Given the files whose status changed since the last build (uptodate.Check), return
+        (every dep of theirs whose hash changed, with why; the files no path read). The
+        other sources are not looked at: their status is what the last build recorded."""
+        deps = {dep: digest for dep, digest in self.previous_hashes.items() if dep_file(dep) in files}
+        self._changed = self._compare(deps)
+        unread = files - {dep_file(dep) for dep in deps}
+        return self._changed, unread
+
+    def _compare(self, hashes: dict[str, str | None]) -> dict[str, str]:
+        changed = {}
+        for dep, digest in hashes.items():
+            now = self.hash(dep)
+            if now is None or now != digest:
+                changed[dep] = f"it fetched {dep}" if now is None else f"{_name(dep)} changed"
+        return changed
+
+    def seed_changed(self, files: set[str]) -> str | None:
+        """Given changed files, say which source entries() read in the last build now
+        differs (the paths to build may differ), or None."""
+        for dep, digest in self.seed_deps.items():
+            if dep_file(dep) in files and self.hash(dep) != digest:
+                return dep
+        return None
 
     def _site_wide_change(self) -> str:
         if not self.enabled:
@@ -293,18 +343,18 @@ class Cache:
     def record(self, k: str, done: Done, props: Any) -> None:
         self.entries[k] = Entry(done, list(done.deps), props_hash(props))
 
-    def save(self, *, rendered: int) -> None:
+    def save(self, *, rendered: int, seed_deps: set[str]) -> None:
         """Write this build's record (after a successful build only), atomically. A build
         that reused every path of an unchanged record leaves the file as it is."""
         if (
             rendered == 0 and self.enabled and not self._forgotten and self.previous_key == self.key
-            and self.entries.keys() == self.previous.keys() and not self.hash.changed
+            and self.entries.keys() == self._paths.keys() and not self.hash.changed
+            and seed_deps == self.seed_deps.keys()
         ):
             return
-        self.dir.mkdir(exist_ok=True)
         sources = sorted(set().union(*(e.deps for e in self.entries.values())))
         number = {dep: i for i, dep in enumerate(sources)}
-        payload = {
+        self._write({
             "format": FORMAT,
             "key": self.key,
             "out": str(self.site.config.out_dir),
@@ -313,9 +363,36 @@ class Cache:
             "sources": sources,
             "hashes": [self.hash(dep) for dep in sources],
             # Sorted: the cache, like the output, should not depend on the order of the run.
+            "seed": {dep: self.hash(dep) for dep in sorted(seed_deps)},
             "paths": {k: (_fields(e, number), e.props) for k, e in sorted(self.entries.items())},
             "stats": dict(sorted(self.hash.stats.items())),
-        }
+        })
+
+    def save_patch(self, rendered: dict[str, Done]) -> None:
+        """After an edit's shortcut (patch.py): the previous record with the paths rendered
+        again and the hashes of the sources that changed. A source new to the record goes
+        at the end of the list, so the other paths' numbers stay valid."""
+        raw = self._raw
+        sources, hashes, paths = raw["sources"], raw["hashes"], raw["paths"]
+        number = {dep: i for i, dep in enumerate(sources)}
+        for k, done in rendered.items():
+            for dep in done.deps:
+                if dep not in number:
+                    number[dep] = len(sources)
+                    sources.append(dep)
+                    hashes.append(None)
+            paths[k] = (_fields(Entry(done, done.deps, paths[k][1]), number), paths[k][1])
+        for dep in self._changed or ():
+            hashes[number[dep]] = self.hash(dep)
+        for k in rendered:
+            for i in paths[k][0][_DEPS]:
+                if hashes[i] is None:
+                    hashes[i] = self.hash(sources[i])
+        raw["stats"] = dict(sorted(self.hash.stats.items()))
+        self._write(raw)
+
+    def _write(self, payload: dict[str, Any]) -> None:
+        self.dir.mkdir(exist_ok=True)
         tmp = self.dir / f".{FILE}.{os.getpid()}"
         tmp.write_bytes(marshal.dumps(payload))
         os.replace(tmp, self.dir / FILE)

@@ -118,7 +118,7 @@ def _build(args: argparse.Namespace) -> int:
 
     progress = Progress()
     try:
-        summary = build(config, progress=progress, jobs=args.jobs, fresh=args.fresh, uptodate=check)
+        summary = build(config, progress=progress, jobs=args.jobs, fresh=args.fresh, uptodate=check, shortcut=not args.report)
     finally:
         progress.clear()  # also on Ctrl-C, so the next message starts on a clean line
     for problem in summary.result.warnings + summary.result.errors:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
 import shutil
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import SsgError
@@ -182,11 +185,13 @@ class Writer:
                 copied.append(rel)
         return copied
 
-    def commit(self) -> None:
+    def commit(self, *, prune: bool = True) -> None:
         """Put the build in place: the staging folder swapped in as `out` (the previous
-        output removed afterwards), or in an update its files moved into `out`."""
+        output removed afterwards), or in an update its files moved into `out` and, unless
+        the caller knows the output holds only files this build keeps (`prune=False`),
+        what it did not write deleted."""
         if self.update:
-            self._apply()
+            self._apply(prune)
             return
         if self.out.exists():
             if _exchange(self.staging, self.out):
@@ -199,13 +204,16 @@ class Writer:
         else:
             os.rename(self.staging, self.out)
 
-    def _apply(self) -> None:
+    def _apply(self, prune: bool) -> None:
         """Move every staged file into `out`, then delete what this build did not write."""
         for dirpath, _, filenames in os.walk(self.staging):
             rel_dir = os.path.relpath(dirpath, self.staging)
             for name in filenames:
                 rel = name if rel_dir == "." else f"{rel_dir}/{name}"
                 _place(os.path.join(dirpath, name), self.out, rel)
+        if not prune:
+            shutil.rmtree(self.staging)
+            return
         for dirpath, dirnames, filenames in os.walk(self.out, topdown=False):
             rel_dir = os.path.relpath(dirpath, self.out)
             prefix = "" if rel_dir == "." else rel_dir + "/"
@@ -218,6 +226,17 @@ class Writer:
 
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while the output is put in place; they land right after."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
 def _place(source: str, out: Path, rel: str) -> None:

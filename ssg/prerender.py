@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from . import output
+from . import context, output
 from .entries import Entry, EntryError, to_entry
 from .failures import from_exception
 from .manifest import Route
@@ -118,6 +118,7 @@ class Prerender:
         self.done = 0
         self.needs_client = False  # a template called client_script()
         self.fetched_urls = False  # a page read an absolute URL: its answer may change
+        self.seed_deps: set[str] = set()  # what entries() read: when it changes, the paths to build may too
 
     # -- 1. seed -------------------------------------------------------------------------------
 
@@ -229,7 +230,7 @@ class Prerender:
 
     def run(self) -> Result:
         """Seed the queue, render every path on `jobs` processes, and judge what the crawl found."""
-        with collector_paused():  # the seed reads every entry: long-lived objects, no garbage
+        with collector_paused(), context.tracking(self.seed_deps):  # the seed reads every entry: long-lived objects, no garbage
             self.seed()
         # What exists now (the parsed site, the previous build's record) lives for the whole
         # build: out of the collector's sight, full collections stay short, and forked
@@ -463,18 +464,9 @@ class Prerender:
 async def write_extras(site: Site, writer: Writer, pre: Prerender) -> None:
     """404.html, sitemap.xml, _redirects, _headers and static/: everything beside the pages."""
     config = site.config
-    not_found = await error_page(site, "/404", 404, "Not found")
-    writer.write("404.html", not_found.body)
+    writer.write("404.html", await not_found_page(site))
     if config.origin:
-        # Sorted: the sitemap must be byte-identical whatever order the crawl took.
-        urls = "".join(
-            f"  <url><loc>{_xml(config.origin.rstrip('/') + u)}</loc><lastmod>{site.generated_at[:10]}</lastmod></url>\n"
-            for u in sorted(set(pre.sitemap))
-        )
-        writer.write("sitemap.xml", (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n"
-        ).encode())
+        writer.write("sitemap.xml", sitemap_xml(site, pre.sitemap))
     if pre.redirects:
         lines = "".join(f"{src} {loc} {status}\n" for src, (loc, status) in sorted(pre.redirects.items()))
         writer.write("_redirects", lines.encode())
@@ -487,6 +479,24 @@ async def write_extras(site: Site, writer: Writer, pre: Prerender) -> None:
     if pre.needs_client:
         writer.write(CLIENT_FILE, CLIENT_SOURCE.read_bytes())
     pre.result.static_files = len(writer.copy_tree(config.static_dir))
+
+
+async def not_found_page(site: Site) -> bytes:
+    """404.html: the root +error.html with status 404."""
+    return (await error_page(site, "/404", 404, "Not found")).body
+
+
+def sitemap_xml(site: Site, urls: list[str]) -> bytes:
+    """sitemap.xml for the pages' URLs (with the base path), dated by the build's time stamp."""
+    origin = site.config.origin.rstrip("/")
+    # Sorted: the sitemap must be byte-identical whatever order the crawl took.
+    items = "".join(
+        f"  <url><loc>{_xml(origin + u)}</loc><lastmod>{site.generated_at[:10]}</lastmod></url>\n" for u in sorted(set(urls))
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + items + "</urlset>\n"
+    ).encode()
 
 
 def _xml(text: str) -> str:

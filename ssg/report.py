@@ -57,10 +57,15 @@ def _escape_property(text: str) -> str:
 def summary_text(s: Summary) -> str:
     r = s.result
     verdict = f"built {s.out}" if s.ok else f"build failed with {len(r.errors)} error(s); {s.out} left as it was"
-    return (
-        f"{verdict}\n  {counts_text(summary_counts(s), len(r.warnings), len(r.errors), s.seconds)}"
-        + (f"\n  {s.reused} of {s.reused + len(s.rendered)} paths reused from the build cache (--explain says why the rest were rendered)" if s.reused else "")
-    )
+    if s.patched:
+        again = (f"the {len(s.rendered)} that read the edited files were rendered again and written in place (--explain lists them)"
+                 if s.rendered else "none of them read what changed in the edited files")
+        cache = f"\n  {s.reused} of {s.reused + len(s.rendered)} paths kept as they were; {again}"
+    elif s.reused:
+        cache = f"\n  {s.reused} of {s.reused + len(s.rendered)} paths reused from the build cache (--explain says why the rest were rendered)"
+    else:
+        cache = ""
+    return f"{verdict}\n  {counts_text(summary_counts(s), len(r.warnings), len(r.errors), s.seconds)}{cache}"
 
 
 def unchanged_text(out: Path, counts: dict[str, int], seconds: float) -> str:
@@ -72,6 +77,8 @@ def unchanged_text(out: Path, counts: dict[str, int], seconds: float) -> str:
 
 
 def summary_counts(s: Summary) -> dict[str, int]:
+    if s.counts is not None:
+        return dict(s.counts)
     r = s.result
     return {
         "pages": r.count("page"), "data_files": r.data_files, "endpoints": r.count("endpoint"),

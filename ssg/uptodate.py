@@ -21,6 +21,7 @@ ran. A source changed in the second before the walk is hashed as well (see RACY_
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import marshal
 import os
@@ -133,6 +134,11 @@ class Check:
         # their status: their contents are hashed too, as git does.
         self.racy = {rel: _digest(self.root, rel) for rel, st in self.sources.items() if st[0] >= self.started - RACY_NS}
         self._files: dict[str, Status] = {}  # the output files of the last recorded build
+        self._folders: dict[str, Status] = {}  # and their folders
+        self.recorded_counts: dict[str, int] | None = None  # the last recorded build's summary counts
+        # The sources whose status changed since the last recorded build, when that build
+        # can vouch for everything else (same key, output and file list), else None.
+        self.changed: set[str] | None = None
         self.counts: dict[str, int] | None = self._compare()
 
     @property
@@ -144,16 +150,23 @@ class Check:
             fmt, key_, sources_, racy, cache, folders, self._files, counts = marshal.loads(self.file.read_bytes())
         except (OSError, ValueError, EOFError, TypeError):
             return None  # none yet, or unreadable: a normal build writes a new one
-        if fmt != FORMAT or key_ != self.key or sources_ != self.sources or cache != _cache_status(self.config.root):
-            return None
-        if any(_digest(self.root, rel) != digest for rel, digest in racy.items()):
+        if fmt != FORMAT or key_ != self.key or cache != _cache_status(self.config.root):
             return None
         # The output's folders, not its files: a file added, deleted or replaced changes
         # its folder's mtime. A file edited in place is found by the next build that has
         # something to do (`damaged`): a stat per folder keeps this check cheap.
-        return counts if outputs(self.config.out_dir, list(folders)) == folders else None
+        if outputs(self.config.out_dir, list(folders)) != folders:
+            return None
+        self._folders, self.recorded_counts = folders, counts
+        changed = {rel for rel, digest in racy.items() if _digest(self.root, rel) != digest}
+        if sources_ != self.sources:
+            if sources_.keys() != self.sources.keys():
+                return None  # a file added or removed: the listing of a folder changed
+            changed.update(rel for rel, status in self.sources.items() if sources_[rel] != status)
+        self.changed = changed
+        return counts if not changed else None
 
-    @property
+    @functools.cached_property
     def damaged(self) -> set[str] | None:
         """Output files of the last recorded build that changed or vanished since, or
         None when no build was recorded."""
@@ -170,14 +183,31 @@ class Check:
         if now != self.sources or len(files) != len(written):
             self.forget()
             return
+        self._write((FORMAT, self.key, now, self.racy, _cache_status(self.config.root), folders, files, counts))
+
+    def _write(self, record: tuple) -> None:
         tmp = self.file.with_name(f".{FILE}.{os.getpid()}")
-        record = (FORMAT, self.key, now, self.racy, _cache_status(self.config.root), folders, files, counts)
         try:
             self.file.parent.mkdir(exist_ok=True)
             tmp.write_bytes(marshal.dumps(record))
             os.replace(tmp, self.file)
         except OSError:
             pass  # a read-only site folder: every build runs, which is only slower
+
+    def record_patch(self, rewritten: list[str]) -> None:
+        """After a build that rewrote only some files of the recorded output (patch.py):
+        the last record with those files, their folders and the sources brought up to date."""
+        now = sources(self.config.root.resolve(), self.config.out_dir)
+        if now != self.sources or self.recorded_counts is None:
+            self.forget()
+            return
+        files = {**self._files, **outputs(self.config.out_dir, rewritten)}
+        touched = folders_of(rewritten)
+        folders = {**self._folders, **outputs(self.config.out_dir, touched)}
+        if len(files) != len(self._files) or len(folders) != len(self._folders):
+            self.forget()  # a file the last build did not write: record it with a full build
+            return
+        self._write((FORMAT, self.key, now, self.racy, _cache_status(self.config.root), folders, files, self.recorded_counts))
 
     def forget(self) -> None:
         """The last build cannot vouch for the output (it failed, or fetched a URL)."""

@@ -1,0 +1,161 @@
+"""An edit's shortcut: render only the paths that read what changed; keep the rest as it is.
+
+The incremental build (prerender.py) replays every path of the previous build to rebuild
+the crawl, the sitemap and `_headers`: work in proportion to the site, even for one
+edited post. Yet when the last recorded build (uptodate.py) vouches for every file but a
+few edited ones, and those are content files or route templates that `entries()` did
+not read, the set of paths to build cannot change unless a page rendered again links,
+names ids or answers differently than it did. So this shortcut:
+
+1. finds the dependencies of the edited files whose hash changed, and the paths of the
+   previous build that read one of them (or whose files in the output were damaged);
+2. renders those paths, in this process, into a staging folder;
+3. compares what each tells the crawl (links, ids, status, files, headers, ...) with the
+   record; if all agree, moves their files into the output, writes 404.html and
+   sitemap.xml again (a template or the time stamp may have changed them), and brings
+   both records up to date.
+
+Anything else leaves the work to the incremental build, with nothing written: a module or
+static file changed, a file added or removed, a changed link or id, a path whose
+entries() props must be read again, or more than MAX_PATHS paths to render.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from . import workers
+from .context import dep_file
+from .output import Writer, signals_held
+from .prerender import key, not_found_page, sitemap_xml
+from .render import Done, render
+from .site import Site
+
+if TYPE_CHECKING:
+    from .cache import Cache
+    from .uptodate import Check
+
+MAX_PATHS = 64  # beyond this, the incremental build's worker processes are faster
+EDITABLE = ("content/", "routes/")  # where an edit can be patched in (route templates only)
+READ = ("content/", "routes/", "static/", "templates/", "params/")  # folders a build reads from
+
+
+def run(site: Site, cache: Cache, check: Check) -> list[tuple[str, str]] | None:
+    """Given the site, its build cache and the no-change check that found edits, patch
+    the output in place and return the paths rendered (with why), or None, having
+    written nothing, when the edit needs the incremental build."""
+    files = check.changed
+    if not files or len(files) > 16 or not cache.previous_paths or cache.blocked:
+        return None
+    changed, unread = cache.changed_in(files)
+    if any(not _editable(dep_file(dep)) for dep in changed) or any(_may_matter(rel) for rel in unread):
+        return None
+    if cache.seed_changed(files) is not None:
+        return None
+    todo = _affected(cache, changed, check.damaged or set())
+    if todo is None or len(todo) > MAX_PATHS:
+        return None
+    writer = Writer(site.config.out_dir, update=True)
+    writer.start()
+    try:
+        dones = workers.loop().run_until_complete(_render(site, writer, sorted(todo)))
+        if not all(_same(done, cache.previous(key(done.path))) for done in dones):
+            writer.abort()
+            return None
+        workers.loop().run_until_complete(_extras(site, cache, writer))
+        with signals_held():
+            cache.forget()  # a build killed while it moves files in leaves no record to trust
+            writer.commit(prune=False)
+            cache.save_patch({key(d.path): d for d in dones})
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        workers.loop().run_until_complete(site.aclose())
+    check.record_patch(sorted(writer.written))
+    return sorted(todo.items())
+
+
+def _editable(rel: str) -> bool:
+    """Whether an edit of this file read by some path can be patched in: content, or a
+    route's template (not a module: it may change entries() or a page option)."""
+    return rel.startswith("content/") or (rel.startswith("routes/") and rel.endswith(".html"))
+
+
+def _may_matter(rel: str) -> bool:
+    """Whether a changed file that no path read could still shape the build: a static
+    file (copied), a module, or anything in a folder ssg reads."""
+    return rel.startswith(READ) or rel.endswith(".py")
+
+
+def _affected(cache: Cache, changed: dict[str, str], damaged: set[str]) -> dict[str, str] | None:
+    """The previous build's paths that read a changed dep or lost a file, with why; None
+    when one of them got props from entries() (only a full seed can give them again), or
+    when a damaged file is none of theirs."""
+    numbers = {i: dep for i, dep in enumerate(cache.previous_sources) if dep in changed}
+    deps_at, files_at = _field("deps"), _field("files")
+    todo: dict[str, str] = {}
+    owned: set[str] = set()
+    for k, (fields, props) in cache.previous_paths.items():
+        hit = next((numbers[i] for i in fields[deps_at] if i in numbers), None)
+        files = fields[files_at]
+        if hit is None and damaged and not damaged.isdisjoint(files):
+            todo[k] = "its files in the output were changed or deleted"
+        elif hit is not None:
+            todo[k] = changed[hit]
+        else:
+            continue
+        if props != "":
+            return None
+        owned.update(files)
+    # 404.html and sitemap.xml are written again anyway.
+    if damaged - owned - {"404.html", "sitemap.xml"}:
+        return None
+    return todo
+
+
+def _field(name: str) -> int:
+    import dataclasses
+
+    return [f.name for f in dataclasses.fields(Done)].index(name)
+
+
+async def _render(site: Site, writer: Writer, paths: list[str]) -> list[Done]:
+    gate = asyncio.Semaphore(8)
+
+    async def one(path: str) -> Done:
+        async with gate:
+            done = await render(site, writer, path)
+            for rel in done.files:
+                writer.written[rel] = 0
+            return done
+
+    return await asyncio.gather(*(one(p) for p in paths))
+
+
+def _same(done: Done, previous) -> bool:
+    """Whether a path rendered again tells the crawl and the extras what it told before
+    (its deps may differ: they go into the cache)."""
+    if previous is None or done.failure is not None or done.write_errors or any("://" in dep for dep in done.deps):
+        return False
+    old = previous.done
+    return (
+        (done.kind, done.status, done.route, done.params, done.files, done.url, done.headers, done.location)
+        == (old.kind, old.status, old.route, old.params, list(old.files), old.url, old.headers, old.location)
+        and [tuple(link) for link in done.links] == [tuple(link) for link in old.links]
+        and done.outside_base == list(old.outside_base) and done.ids == old.ids
+        and done.fetched == list(old.fetched) and done.needs_client == old.needs_client
+    )
+
+
+async def _extras(site: Site, cache: Cache, writer: Writer) -> None:
+    """404.html and sitemap.xml, as the full build writes them (the rest of the extras
+    depend only on the paths' records, which did not change, and on static/)."""
+    writer.put("404.html", await not_found_page(site))
+    writer.written["404.html"] = 0
+    if site.config.origin:
+        kind_at, url_at = _field("kind"), _field("url")
+        urls = [fields[url_at] for fields, _ in cache.previous_paths.values() if fields[kind_at] == "page"]
+        writer.put("sitemap.xml", sitemap_xml(site, urls))
+        writer.written["sitemap.xml"] = 0

@@ -1,0 +1,132 @@
+"""An edit's shortcut (patch.py): when a few content files or route templates change and
+the crawl cannot, only the paths that read them are rendered, and written in place. The
+output must still be byte for byte what a clean build of the same sources writes; any edit
+the shortcut cannot vouch for goes to the full incremental build."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SITES, run_ssg
+from test_incremental import EPOCH, edit, rendered_paths, snapshot, statuses
+
+PATCHED = "were rendered again and written in place"
+UNCHANGED = "nothing changed since the last build"
+
+
+def build(site: Path, out: Path, *args: str, ok: bool = True):
+    result = run_ssg("build", "-C", str(site), "--out", str(out), *args, env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH})
+    assert (result.returncode == 0) == ok, result.stderr
+    return result
+
+
+@pytest.fixture
+def site(tmp_path) -> Path:
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "incremental", site)
+    build(site, tmp_path / "out")
+    return site
+
+
+def clean_build(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    clean = tmp_path / "clean"
+    shutil.copytree(site, clean, ignore=shutil.ignore_patterns(".ssg-cache"))
+    build(clean, tmp_path / "out-clean", "--fresh")
+    return snapshot(tmp_path / "out-clean")
+
+
+def test_a_body_edit_renders_only_its_readers_and_keeps_every_other_file(site, tmp_path):
+    out = tmp_path / "out"
+    before = statuses(out)
+    edit(site, "content/posts/post-2.md", "More text.", "Changed text.")
+    result = build(site, out, "--explain")
+    assert PATCHED in result.stderr, result.stderr
+    assert "10 of 12 paths kept as they were" in result.stderr
+    assert rendered_paths(result.stderr) == {"/", "/posts/post-2"}
+    assert snapshot(out) == clean_build(site, tmp_path)
+    after = statuses(out)
+    rewritten = {rel for rel in after if after[rel] != before.get(rel)}
+    # The two pages and their data, plus the two extras every build writes again.
+    assert rewritten == {"index.html", "__data.json", "posts/post-2/index.html", "posts/post-2/__data.json", "404.html", "sitemap.xml"}
+    # Both records were brought up to date: the next build has nothing to do.
+    assert UNCHANGED in build(site, out).stderr
+
+
+def test_edits_patched_one_after_another_equal_a_clean_build(site, tmp_path):
+    out = tmp_path / "out"
+    for round, n in enumerate((1, 3, 2, 1)):
+        post = site / f"content/posts/post-{n}.md"
+        post.write_text(post.read_text() + f"\nEdit {round}.\n")
+        assert PATCHED in build(site, out).stderr
+    assert snapshot(out) == clean_build(site, tmp_path)
+
+
+def test_a_route_template_edit_is_patched_into_every_page_that_uses_it(site, tmp_path):
+    out = tmp_path / "out"
+    edit(site, "routes/+layout.html", "<nav>", "<nav class=main>")
+    result = build(site, out, "--explain")
+    assert PATCHED in result.stderr, result.stderr
+    assert "/about" in rendered_paths(result.stderr) and "/posts/post-1" in rendered_paths(result.stderr)
+    assert snapshot(out) == clean_build(site, tmp_path)
+
+
+def test_a_new_link_goes_to_the_full_build_which_crawls_it(site, tmp_path):
+    out = tmp_path / "out"
+    (site / "content/posts/post-2.md").write_text((site / "content/posts/post-2.md").read_text() + "\nSee [the extra page](/extra/c/).\n")
+    result = build(site, out, "--explain")
+    assert PATCHED not in result.stderr
+    assert re.search(r"\d+ of \d+ paths reused", result.stderr), result.stderr
+    assert snapshot(out) == clean_build(site, tmp_path)
+    assert (out / "extra/c/index.html").is_file(), "the crawl must reach the page the edit links to"
+
+
+def test_a_new_broken_link_fails_the_build_and_keeps_the_output(site, tmp_path):
+    out = tmp_path / "out"
+    before = snapshot(out)
+    (site / "content/posts/post-2.md").write_text((site / "content/posts/post-2.md").read_text() + "\n[Gone](/nope/)\n")
+    result = build(site, out, ok=False)
+    assert "404 /nope" in result.stderr and "linked from /posts/post-2/" in result.stderr
+    assert snapshot(out) == before
+
+
+def test_a_front_matter_edit_that_entries_reads_goes_to_the_full_build(site, tmp_path):
+    out = tmp_path / "out"
+    edit(site, "content/posts/post-2.md", "title: Post 2", "title: Post Two")
+    result = build(site, out)
+    assert PATCHED not in result.stderr
+    assert snapshot(out) == clean_build(site, tmp_path)
+
+
+def test_an_output_file_edited_by_hand_is_repaired_by_the_patch(site, tmp_path):
+    out = tmp_path / "out"
+    with open(out / "posts/post-1/index.html", "a") as f:
+        f.write("edited by hand")
+    edit(site, "content/posts/post-2.md", "More text.", "Changed text.")
+    result = build(site, out, "--explain")
+    assert PATCHED in result.stderr, result.stderr
+    assert "rendered /posts/post-1: its files in the output were changed or deleted" in result.stderr
+    assert snapshot(out) == clean_build(site, tmp_path)
+
+
+def test_a_static_file_edit_goes_to_the_full_build(site, tmp_path):
+    out = tmp_path / "out"
+    edit(site, "static/style.css", "black", "navy")
+    result = build(site, out)
+    assert PATCHED not in result.stderr
+    assert snapshot(out) == clean_build(site, tmp_path)
+
+
+def test_a_file_no_build_reads_changes_nothing(site, tmp_path):
+    out = tmp_path / "out"
+    (site / "NOTES.txt").write_text("v1")
+    build(site, out)
+    before = snapshot(out)
+    (site / "NOTES.txt").write_text("v2, longer")
+    result = build(site, out, "--explain")
+    assert "none of them read what changed" in result.stderr, result.stderr
+    assert rendered_paths(result.stderr) == set()
+    assert snapshot(out) == before
