@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .content.store import known_hash
-from .context import dep_file
+from .content.store import known_hash, summary_hash
+from .context import SUMMARY, dep_file
 from .render import Done
 from .site import Site
 from .uptodate import RACY_NS
 
-FORMAT = 5  # 4: each source once, deps by number; 5: what the seed read
+FORMAT = 6  # 4: each source once, deps by number; 5: what the seed read; 6: summaries
 FILE = "build.cache"
 FEW = 16  # changed sources up to which a build is an edit (see Cache.few_changes)
 
@@ -65,6 +65,25 @@ class Hasher:
             self.memo[dep] = self._hash(dep)
         return self.memo[dep]
 
+    def stale(self, dep: str) -> bool:
+        """Whether a dep's file changed since its hash was recorded (a stat, no reading)."""
+        if dep in self.memo:
+            return False
+        known = self.stats.get(dep)
+        try:
+            st = os.stat(self.prefix + dep_file(dep))
+        except OSError:
+            return True
+        return not known or known[0] != st.st_mtime_ns or known[1] != st.st_size or bool(known[3])
+
+    def learn(self, dep: str, mtime_ns: int, size: int, digest: str) -> None:
+        """Take a dep's hash as a render computed it, from the file version it read."""
+        self.memo[dep] = digest
+        racy = mtime_ns >= time.time_ns() - RACY_NS
+        if self.stats.get(dep) != [mtime_ns, size, digest, racy]:
+            self.stats[dep] = [mtime_ns, size, digest, racy]
+            self.changed = True
+
     def _hash(self, dep: str) -> str | None:
         if "://" in dep:
             return None
@@ -84,8 +103,11 @@ class Hasher:
         known = self.stats.get(dep)
         if known and known[0] == st.st_mtime_ns and known[1] == st.st_size and not known[3]:
             return known[2]
-        # A content file this build parsed: hashed then (the same digest), not read again.
-        digest = known_hash(self.root, file, (st.st_mtime_ns, st.st_size), front=file != dep) if file.startswith("content/") else None
+        if dep.endswith(SUMMARY):
+            digest = summary_hash(file)  # rendered (or from the content cache) by this process
+        else:
+            # A content file this build parsed: hashed then (the same digest), not read again.
+            digest = known_hash(self.root, file, (st.st_mtime_ns, st.st_size), front=file != dep) if file.startswith("content/") else None
         if digest is None:
             try:
                 with open(self.prefix + file, "rb") as f:
@@ -308,10 +330,23 @@ class Cache:
 
     def _compare(self, hashes: dict[str, str | None]) -> dict[str, str]:
         changed = {}
+        summaries = []
         for dep, digest in hashes.items():
+            if dep.endswith(SUMMARY):
+                summaries.append((dep, digest))
+                continue
             now = self.hash(dep)
             if now is None or now != digest:
                 changed[dep] = f"it fetched {dep}" if now is None else f"{_name(dep)} changed"
+        # A summary is known only by rendering its body: worth it for an edit's few files
+        # (a listing that shows only the first paragraph need not render again), not for a
+        # checkout of another branch, whose bodies the workers render anyway.
+        stale = [(dep, digest) for dep, digest in summaries if self.hash.stale(dep)]
+        for dep, digest in stale:
+            if len(stale) > FEW:
+                changed[dep] = f"{_name(dep)} changed"
+            elif self.hash(dep) != digest:
+                changed[dep] = f"{_name(dep)} changed"
         return changed
 
     def seed_changed(self, files: set[str]) -> str | None:
@@ -342,6 +377,8 @@ class Cache:
 
     def record(self, k: str, done: Done, props: Any) -> None:
         self.entries[k] = Entry(done, list(done.deps), props_hash(props))
+        for dep, (mtime_ns, size, digest) in done.digests.items():
+            self.hash.learn(dep, mtime_ns, size, digest)
 
     def save(self, *, rendered: int, seed_deps: set[str]) -> None:
         """Write this build's record (after a successful build only), atomically. A build
@@ -376,6 +413,8 @@ class Cache:
         sources, hashes, paths = raw["sources"], raw["hashes"], raw["paths"]
         number = {dep: i for i, dep in enumerate(sources)}
         for k, done in rendered.items():
+            for dep, (mtime_ns, size, digest) in done.digests.items():
+                self.hash.learn(dep, mtime_ns, size, digest)
             for dep in done.deps:
                 if dep not in number:
                     number[dep] = len(sources)
@@ -404,7 +443,9 @@ class Cache:
 def _name(dep: str) -> str:
     """A source as --explain names it: "the front matter of content/blog/a.md"."""
     file = dep_file(dep)
-    return dep if file == dep else f"the front matter of {file}"
+    if file == dep:
+        return dep
+    return f"the summary of {file}" if dep.endswith(SUMMARY) else f"the front matter of {file}"
 
 
 _done_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(Done)))

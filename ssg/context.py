@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 _site: ContextVar[Site | None] = ContextVar("ssg_site", default=None)
 _deps: ContextVar[set[str] | None] = ContextVar("ssg_deps", default=None)
+_digests: ContextVar[dict[str, tuple[int, int, str]] | None] = ContextVar("ssg_digests", default=None)
 _process_site: Site | None = None  # for threads that did not inherit the context
 
 
@@ -47,9 +48,30 @@ def front_matter(rel: str) -> str:
     return rel + FRONT_MATTER
 
 
+SUMMARY = "#summary"
+"""Suffix of a dep on a content file's summary alone: a listing that shows summaries needs
+rendering again when a post's first paragraph changes, not when a later one does."""
+
+
+def summary_of(rel: str) -> str:
+    """The dep name of a content file's summary: content/blog/a.md#summary."""
+    return rel + SUMMARY
+
+
 def dep_file(dep: str) -> str:
     """The file a dep names: content/blog/a.md for content/blog/a.md#front-matter."""
+    if dep.endswith(SUMMARY):
+        return dep[: -len(SUMMARY)]
     return dep.removesuffix(FRONT_MATTER)
+
+
+def record_digest(source: str, stamp: tuple[int, int], digest: str) -> None:
+    """Like record(), for a part of a file whose hash only rendering can tell (a body's
+    summary): the reader passes it on, with the (mtime, size) of the file it read."""
+    record(source)
+    digests = _digests.get()
+    if digests is not None:
+        digests[source] = (*stamp, digest)
 
 
 def record(source: str) -> None:
@@ -60,10 +82,12 @@ def record(source: str) -> None:
 
 
 @contextmanager
-def tracking(deps: set[str]) -> Iterator[set[str]]:
-    """Collect every `record()` made inside the block (and tasks it starts) into `deps`."""
-    token = _deps.set(deps)
+def tracking(deps: set[str], digests: dict[str, tuple[int, int, str]] | None = None) -> Iterator[set[str]]:
+    """Collect every `record()` made inside the block (and tasks it starts) into `deps`,
+    and the hashes passed to `record_digest()` into `digests`."""
+    token, digests_token = _deps.set(deps), _digests.set(digests)
     try:
         yield deps
     finally:
         _deps.reset(token)
+        _digests.reset(digests_token)

@@ -42,6 +42,7 @@ class Done:
     deps: list[str] = field(default_factory=list)
     failure: Failure | None = None
     write_errors: list[tuple[str, str]] = field(default_factory=list)  # (file, why it failed)
+    digests: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # deps hashed while reading them (summaries)
 
     @property
     def needs_client(self) -> bool:
@@ -53,7 +54,7 @@ async def render(site: Site, writer: output.Writer, path: str, props: Any = None
     r = await _respond(site, path, props)
     done = Done(
         r.path, r.kind, r.status, r.route.id if r.route else None, r.params,
-        location=r.location, fetched=r.fetched, deps=r.deps, failure=r.failure,
+        location=r.location, fetched=r.fetched, deps=r.deps, failure=r.failure, digests=r.digests,
     )
     base = site.config.base_path
     if r.kind == "page":

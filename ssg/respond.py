@@ -42,15 +42,18 @@ class Rendered:
     failure: Failure | None = None  # set when user code raised (status 500)
     fetched: list[str] = field(default_factory=list)  # own endpoints fetched in-process
     deps: list[str] = field(default_factory=list)  # every source it read, sorted (see context.py)
+    digests: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # dep -> (mtime_ns, size, hash) known from reading it
 
 
 async def respond(site: Site, path: str, *, method: str = "GET", request: Any = None, props: Any = None) -> Rendered:
     """Given a decoded path without the base path, return what the site answers."""
     deps: set[str] = set()
-    with tracking(deps):
+    digests: dict[str, tuple[int, int, str]] = {}
+    with tracking(deps, digests):
         rendered = await _respond(site, path, method, request, props)
     # Sorted: the record must not depend on the order loads happened to run in.
     rendered.deps = sorted(deps)
+    rendered.digests = dict(sorted(digests.items()))
     return rendered
 
 

@@ -303,7 +303,10 @@ def test_every_read_is_recorded_as_a_dependency_of_the_page(tmp_path):
     assert "content/blog/a.md" in one.deps and "content/blog/_collection.yaml" in one.deps
     assert "content/blog/b.md" not in one.deps, "get(slug) depends on one file only"
     listing = render(site, "/blog")
-    assert {"content/blog/", "content/blog/a.md", "content/blog/b.md", "content/blog/_collection.yaml"} <= set(listing.deps)
+    # The listing shows summaries: it depends on those, not on the whole bodies.
+    assert {"content/blog/", "content/blog/a.md#summary", "content/blog/b.md#summary", "content/blog/_collection.yaml"} <= set(listing.deps)
+    assert not {"content/blog/a.md", "content/blog/b.md"} & set(listing.deps)
+    assert set(listing.digests) == {"content/blog/a.md#summary", "content/blog/b.md#summary"}, "each summary's hash goes with it"
 
 
 def test_each_file_is_parsed_once_and_bodies_render_only_when_asked(tmp_path, monkeypatch):

@@ -46,6 +46,7 @@ def add_post(site: Path) -> None:
 
 EDITS = {
     "post body": lambda s: edit(s, "content/posts/post-2.md", "More text.", "Changed text."),
+    "post summary": lambda s: edit(s, "content/posts/post-2.md", "Body of post 2", "First paragraph of post 2"),
     "post date reorders the index": lambda s: edit(s, "content/posts/post-1.md", "2024-01-01", "2025-01-01"),
     "post tags": lambda s: edit(s, "content/posts/post-3.md", "tags: [t1, all]", "tags: [t1, all, fresh]"),
     "template include": lambda s: edit(s, "templates/footer.html", "footer v1", "footer v2"),
@@ -116,6 +117,18 @@ def test_one_post_edit_renders_exactly_the_pages_that_read_it(tmp_path):
     # endpoint, which list only slugs and titles, nor the other posts.
     assert rendered_paths(result.stderr) == {"/", "/posts/post-2"}
     assert "rendered /posts/post-2: content/posts/post-2.md changed" in result.stderr
+
+
+def test_a_first_paragraph_edit_renders_the_listings_that_show_its_summary(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "incremental", site)
+    build(site, tmp_path / "out")
+    edit(site, "content/posts/post-2.md", "Body of post 2", "First paragraph of post 2")
+    result = build(site, tmp_path / "out", "--explain")
+    # The tag pages show summaries: unlike a later paragraph's edit, this one reaches them.
+    assert rendered_paths(result.stderr) == {"/", "/posts/post-2", "/tags/t0", "/tags/all"}
+    assert "rendered /tags/t0: the summary of content/posts/post-2.md changed" in result.stderr
+    assert "First paragraph of post 2" in (tmp_path / "out/tags/t0/index.html").read_text()
 
 
 def test_a_front_matter_edit_renders_every_listing_that_reads_it(tmp_path):

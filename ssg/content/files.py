@@ -160,6 +160,11 @@ def body_digest(body: str) -> str:
     return diskcache.digest(body.encode("utf-8", "surrogatepass"))
 
 
+def summary_digest(summary: str) -> str:
+    """Of a body's summary HTML: what a listing that shows it depends on."""
+    return diskcache.digest(summary.encode("utf-8", "surrogatepass"))
+
+
 class Files:
     """Parsed files of one site root, valid while a file's (mtime, size) is unchanged."""
 

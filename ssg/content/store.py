@@ -28,7 +28,7 @@ from ..context import active_site
 from . import diskcache, schema as schema_mod
 from .entry import Entry
 from .errors import ContentError, ContentErrors
-from .files import Files, Parsed, Rendered
+from .files import Files, Parsed, Rendered, summary_digest
 from .markdown import RenderedBody, engine
 from .schema import NO_SCHEMA, Schema
 
@@ -72,6 +72,16 @@ def known_hash(root: Path, rel: str, stamp: tuple[int, int], *, front: bool) -> 
     if parsed is None or parsed.stamp != stamp:
         return None
     return (parsed.front_hash if front else parsed.file_hash) or None
+
+
+def summary_hash(rel: str) -> str:
+    """The hash of a content file's summary as the active site renders it now (the build
+    cache asks, for a file that changed since the last build)."""
+    content = current()
+    try:
+        return summary_digest(content.summary(content.files.get(rel)))
+    except ContentError:
+        return "unreadable"  # the page that reads it renders again, and reports why
 
 
 def reset() -> None:

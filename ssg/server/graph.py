@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from ..context import front_matter
+from ..context import front_matter, summary_of
 from ..watch import Change
 
 CONFIG_FILES = frozenset({"ssg.toml", "pyproject.toml"})
@@ -79,8 +79,9 @@ def hits(changes: list[Change], known: Collection[str]) -> set[str]:
     """
     found: set[str] = set()
     for c in changes:
-        if front_matter(c.path) in known:
-            found.add(front_matter(c.path))  # a listing that read only its front matter: which may have changed
+        for part in (front_matter(c.path), summary_of(c.path)):
+            if part in known:
+                found.add(part)  # a listing that read only its front matter or summary: which may have changed
         if c.path in known:
             found.add(c.path)
             if c.kind == "created" and not c.is_dir:
