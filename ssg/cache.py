@@ -259,7 +259,8 @@ class Cache:
             self._paths = dict(raw["paths"])
             count = len(self._sources)
             for fields, props in self._paths.values():  # checked once, so a lazy read cannot fail later
-                if not isinstance(props, (str, type(None))) or any(not 0 <= i < count for i in fields[_DEPS]):
+                deps = fields[_DEPS]
+                if not isinstance(props, (str, type(None))) or (deps and not 0 <= min(deps) <= max(deps) < count):
                     raise IndexError("a dep number outside the list of sources")
             self._raw = raw
             return {k: list(v) for k, v in raw["stats"].items()}
