@@ -592,7 +592,7 @@ def _ssg_command() -> list[str]:
     beside = Path(sys.executable).parent / "ssg"  # the venv's console script
     if beside.is_file():
         return [str(beside)]
-    return [sys.executable, "-c", "import sys; from ssg.cli import main; sys.exit(main())"]
+    return [sys.executable, "-c", "from ssg.cli import run; run()"]
 
 
 def _ssg_version() -> str:

@@ -49,3 +49,31 @@ def test_help_lists_every_command_and_build_option():
 
 def test_no_command_is_usage_error():
     assert run_ssg().returncode == 2
+
+
+def test_the_command_exits_fast_yet_flushes_output_runs_exit_handlers_and_keeps_its_code(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import SITES
+
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('exit handler ran', file=sys.stderr))\n"
+        "sys.argv = ['ssg', *sys.argv[1:]]\n"
+        "from ssg.cli import run\n"
+        "run()\n"
+        "print('not reached', file=sys.stderr)\n"
+    )
+    site = tmp_path / "site"
+    import shutil
+
+    shutil.copytree(SITES / "incremental", site)
+    ok = subprocess.run([sys.executable, "-c", code, "build", "-C", str(site), "--out", str(tmp_path / "out")],
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "built " in ok.stderr and "exit handler ran" in ok.stderr and "not reached" not in ok.stderr
+    # What the next process reads is in place.
+    assert (site / ".ssg-cache/content/files.json").is_file()
+    bad = subprocess.run([sys.executable, "-c", code, "build", "--jobs", "0"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--jobs takes a number of 1 or more" in bad.stderr
