@@ -237,7 +237,12 @@ class Cache:
         if enabled:
             stats = self._load()
         self.hash = Hasher(site.root, stats)
-        self.entries: dict[str, Entry] = {}  # this build's record
+        # This build's record, compact (a site of 40,000 posts keeps 80,000 of them): path ->
+        # (its Done's fields, deps as numbers in `_names`, props hash). Each dep and link
+        # string is kept once, not once per path that names it.
+        self.entries: dict[str, tuple[tuple, str | None]] = {}
+        self._names: dict[str, int] = {}
+        self._strings: dict[str, str] = {}
         self._blocked: str | None = None  # a site-wide reason to render everything, once known
         self._changed: dict[str, str] | None = None  # source -> why it no longer matches, once known
         self._forgotten = False
@@ -377,9 +382,35 @@ class Cache:
         self._forgotten = True
 
     def record(self, k: str, done: Done, props: Any) -> None:
-        self.entries[k] = Entry(done, list(done.deps), props_hash(props))
+        """Keep a path this build rendered."""
         for dep, (mtime_ns, size, digest) in done.digests.items():
             self.hash.learn(dep, mtime_ns, size, digest)
+        self.entries[k] = (self._compact(done, [self._number(dep) for dep in done.deps]), props_hash(props))
+
+    def keep(self, k: str) -> None:
+        """Keep a path replayed from the previous build, as it was recorded."""
+        fields, props = self._paths[k]
+        numbers = [self._number(self._sources[i]) for i in fields[_DEPS]]
+        self.entries[k] = (_with(fields, deps=numbers), props)
+
+    def _number(self, dep: str) -> int:
+        number = self._names.get(dep)
+        if number is None:
+            number = self._names[dep] = len(self._names)
+        return number
+
+    def _compact(self, done: Done, deps: list[int]) -> tuple:
+        """A Done as a tuple marshal can write (only successes are recorded: no failure),
+        its strings shared; the digests went to the hasher."""
+        strings = self._strings
+        links = [(strings.setdefault(path, path), fragment) for path, fragment in done.links]
+        # Empty containers shared, params as pairs: tens of thousands of paths have them.
+        return _with(
+            _done_fields(done), deps=deps, links=links, kind=strings.setdefault(done.kind, done.kind),
+            route=done.route and strings.setdefault(done.route, done.route), params=tuple(done.params.items()),
+            headers=done.headers or _NONE, outside_base=done.outside_base or (), fetched=done.fetched or (),
+            write_errors=done.write_errors or (), digests=_NONE,
+        )
 
     def save(self, *, rendered: int, seed_deps: set[str]) -> None:
         """Write this build's record (after a successful build only), atomically. A build
@@ -390,8 +421,14 @@ class Cache:
             and seed_deps == self.seed_deps.keys()
         ):
             return
-        sources = sorted(set().union(*(e.deps for e in self.entries.values())))
-        number = {dep: i for i, dep in enumerate(sources)}
+        # Numbered in sorted order: the cache, like the output, should not depend on the order of the run.
+        sources = sorted(self._names)
+        final = {dep: i for i, dep in enumerate(sources)}
+        renumber = [final[dep] for dep in self._names]
+        for fields, _ in self.entries.values():  # the lists are the cache's own: renumbered in place, no copy
+            deps = fields[_DEPS]
+            deps[:] = [renumber[i] for i in deps]
+        self._names = final  # numbered as saved now
         self._write({
             "format": FORMAT,
             "key": self.key,
@@ -402,7 +439,7 @@ class Cache:
             "hashes": [self.hash(dep) for dep in sources],
             # Sorted: the cache, like the output, should not depend on the order of the run.
             "seed": {dep: self.hash(dep) for dep in sorted(seed_deps)},
-            "paths": {k: (_fields(e, number), e.props) for k, e in sorted(self.entries.items())},
+            "paths": dict(sorted(self.entries.items())),
             "stats": dict(sorted(self.hash.stats.items())),
         })
 
@@ -421,7 +458,7 @@ class Cache:
                     number[dep] = len(sources)
                     sources.append(dep)
                     hashes.append(None)
-            paths[k] = (_fields(Entry(done, done.deps, paths[k][1]), number), paths[k][1])
+            paths[k] = (self._compact(done, [number[dep] for dep in done.deps]), paths[k][1])
         for dep in self._changed or ():
             hashes[number[dep]] = self.hash(dep)
         for k in rendered:
@@ -450,17 +487,26 @@ def _name(dep: str) -> str:
 
 
 _done_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(Done)))
-_DEPS = [f.name for f in dataclasses.fields(Done)].index("deps")
+_FIELD = {f.name: i for i, f in enumerate(dataclasses.fields(Done))}
+_DEPS = _FIELD["deps"]
 
 
-def _fields(entry: Entry, number: dict[str, int]) -> tuple:
-    """A recorded path as a tuple marshal can write (only successes are recorded: no
-    failure): its Done's fields, the deps as numbers of sources."""
-    fields = _done_fields(entry.done)
-    return (*fields[:_DEPS], [number[dep] for dep in entry.deps], *fields[_DEPS + 1 :])
+def _with(fields: tuple, **changes: Any) -> tuple:
+    """A Done's fields (as a tuple) with some replaced by name."""
+    out = list(fields)
+    for name, value in changes.items():
+        out[_FIELD[name]] = value
+    return tuple(out)
+
+
+_NONE: dict = {}  # an empty mapping shared by the records that have none (never changed)
 
 
 def _entry(fields: tuple, sources: list[str], props: str | None) -> Entry:
-    """The inverse of _fields()."""
+    """A recorded path as an Entry: its Done rebuilt, deps named again."""
     deps = [sources[i] for i in fields[_DEPS]]
-    return Entry(Done(*fields[:_DEPS], deps, *fields[_DEPS + 1 :]), deps, props)
+    done = Done(*fields)
+    done.deps, done.params, done.headers, done.digests = deps, dict(done.params), dict(done.headers), {}
+    done.files, done.links, done.outside_base, done.fetched, done.write_errors = (
+        list(done.files), list(done.links), list(done.outside_base), list(done.fetched), list(done.write_errors))
+    return Entry(done, deps, props)

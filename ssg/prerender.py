@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote
 
 from . import context, output
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 BATCH = 16  # paths per round trip to a worker process
 
 
-@dataclass
+@dataclass(slots=True)
 class Written:
     path: str
     kind: str  # "page", "endpoint" or "redirect"
@@ -57,6 +57,16 @@ class Result:
 
     def count(self, kind: str) -> int:
         return sum(1 for w in self.written if w.kind == kind)
+
+
+class Claim(NamedTuple):
+    """What the end of the build needs of a path that wrote files (not its whole Done)."""
+
+    path: str
+    files: list[str]
+    write_errors: list[tuple[str, str]]
+    route: str | None
+    params: dict[str, str]
 
 
 @contextlib.contextmanager
@@ -114,7 +124,7 @@ class Prerender:
         self.headers: dict[str, dict[str, str]] = {}  # URL -> headers for _headers
         self.redirects: dict[str, tuple[str, int]] = {}  # URL -> (location, status)
         self.sitemap: list[str] = []
-        self.outputs: list[Done] = []  # every path that wrote (or failed to write) files
+        self.outputs: list[Claim] = []  # every path that wrote (or failed to write) files
         self.done = 0
         self.needs_client = False  # a template called client_script()
         self.fetched_urls = False  # a page read an absolute URL: its answer may change
@@ -139,9 +149,10 @@ class Prerender:
             # Round robin over the routes: /posts/a and /api/posts/a.json, listed from the
             # same collection, go to the same worker one after the other and share its
             # rendering of a.md while it is still in memory.
+            sources = {route.id: f"entries() in {route.module or route.server}" for route in routes}  # one string per route
             for row in itertools.zip_longest(*listed):
                 for route, item in filter(None, row):
-                    self.enqueue(item.path, None, item.props, source=f"entries() in {route.module or route.server}")
+                    self.enqueue(item.path, None, item.props, source=sources[route.id])
             if not listings_first:
                 self._seed_static(routes)
 
@@ -290,7 +301,7 @@ class Prerender:
             self.rendered.append((k, why or "its files in the output were changed or deleted"))
             return False
         self.handle(entry.done)
-        self.cache.entries[k] = entry
+        self.cache.keep(k)
         self.done += 1
         self.reused += 1
         return True
@@ -303,7 +314,7 @@ class Prerender:
         for fetched in d.fetched:
             self.enqueue(fetched, key(d.path), None)
         if d.files or d.write_errors:
-            self.outputs.append(d)  # claimed at the end, in path order
+            self.outputs.append(Claim(d.path, d.files, d.write_errors, d.route, d.params))  # claimed at the end, in path order
         written = [rel for rel in d.files if rel not in dict(d.write_errors)]
         if d.kind in ("page", "endpoint", "redirect") and written:
             self.result.written.append(Written(d.path, d.kind, d.status, d.route, written[0]))
@@ -322,7 +333,7 @@ class Prerender:
             self.urls[here] = d.url.removeprefix(self.config.base_path) or "/"
             self._follow(d, here)
 
-    def _write_problem(self, d: Done, message: str) -> None:
+    def _write_problem(self, d: Done | Claim, message: str) -> None:
         self.result.problems.append(Problem("write", message, path=d.path, route=d.route, params=d.params, chain=self.chain(key(d.path))))
 
     def _error(self, d: Done) -> None:

@@ -61,7 +61,7 @@ async def render(site: Site, writer: output.Writer, path: str, props: Any = None
         canonical = site.canonical(r.path, r.route)
         done.url = base + canonical
         done.headers = dict(r.headers)
-        envelope = r.envelope_json.encode()
+        envelope = r.envelope_json
         _put(writer, done, output.page_file(r.path, site.option(r.route, "trailing_slash")), r.body)
         _put(writer, done, output.data_file(r.path), envelope)
         _crawl(site, done, r, canonical, crawl_links)

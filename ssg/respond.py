@@ -6,6 +6,7 @@ Match the route, run the load chain, render the page or call the endpoint, write
 from __future__ import annotations
 
 import html
+import json
 import mimetypes
 from dataclasses import dataclass, field
 from functools import partial
@@ -20,7 +21,7 @@ from .http import Response
 from .load import Event, RequestState, call, run_chain
 from .manifest import Route
 from .modules import METHODS
-from .serialize import encode, to_jsonable
+from .serialize import encode_bytes, to_jsonable
 from .site import Site
 
 
@@ -35,14 +36,18 @@ class Rendered:
     content_type: str
     route: Route | None = None
     params: dict[str, str] = field(default_factory=dict)
-    envelope: dict[str, Any] | None = None  # the page's __data.json
-    envelope_json: str = ""  # the same as JSON text, encoded once for the page and the file
+    envelope_json: bytes = b""  # the page's __data.json, encoded once for the page and the file
     headers: dict[str, str] = field(default_factory=dict)  # from set_headers() or the endpoint
     location: str | None = None  # for redirects, with the base path applied
     failure: Failure | None = None  # set when user code raised (status 500)
     fetched: list[str] = field(default_factory=list)  # own endpoints fetched in-process
     deps: list[str] = field(default_factory=list)  # every source it read, sorted (see context.py)
     digests: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # dep -> (mtime_ns, size, hash) known from reading it
+
+    @property
+    def envelope(self) -> dict[str, Any] | None:
+        """The page's __data.json, parsed (kept only as bytes: a listing's is megabytes)."""
+        return json.loads(self.envelope_json) if self.envelope_json else None
 
 
 async def respond(site: Site, path: str, *, method: str = "GET", request: Any = None, props: Any = None) -> Rendered:
@@ -91,17 +96,17 @@ async def _page(site: Site, path: str, route: Route, params: dict[str, str], req
         loads = [(f, getattr(site.modules.get(f), "load", None) if f else None) for f in files]
         cumulative = _merged(await run_chain(route, loads, make_event))
         merged = cumulative[-1]
-        envelope = {
+        # Encoded at once: the plain-JSON copy of the data lives no longer than this line.
+        envelope_json = encode_bytes({
             "type": "data",
             "route": route.id,
             "params": params,
             "generated_at": site.generated_at,
             "depends": list(state.depends),
             "data": to_jsonable(merged, "data"),
-        }
+        })
         page = {"url": url, "params": params, "route": {"id": route.id}, "status": 200, "error": None, "data": merged}
         chain = _template_chain(route.template, route.layouts, cumulative)
-        envelope_json = encode(envelope)
         body = site.templates.render_chain(chain, page, envelope_json)
     except Redirect as exc:
         return _redirect(site, path, route, params, exc, state)
@@ -112,7 +117,7 @@ async def _page(site: Site, path: str, route: Route, params: dict[str, str], req
         return rendered
     return Rendered(
         path, "page", 200, body.encode("utf-8"), "text/html; charset=utf-8", route, params,
-        envelope=envelope, envelope_json=envelope_json, headers=dict(state.headers), fetched=state.fetched,
+        envelope_json=envelope_json, headers=dict(state.headers), fetched=state.fetched,
     )
 
 

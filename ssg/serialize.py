@@ -145,6 +145,14 @@ def encode(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def encode_bytes(value: Any) -> bytes:
+    """encode(), as UTF-8 bytes (what orjson makes: no copy as text)."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+
+
 def script_safe(text: str) -> str:
     """Given JSON text, return it safe to place inside <script>: no `</script>`, `<!--` or
     U+2028/U+2029 can end the script or break older JavaScript parsers."""

@@ -67,12 +67,13 @@ class Templates:
         found = self._sources[name] = frozenset(files)
         return found
 
-    def render_chain(self, names: list[tuple[str, dict[str, Any]]], page: dict[str, Any], envelope_json: str) -> str:
+    def render_chain(self, names: list[tuple[str, dict[str, Any]]], page: dict[str, Any], envelope_json: bytes) -> str:
         """Given (template, data) pairs innermost first, render each and hand it to the next as `slot`."""
         slot: Markup | None = None
 
         def data_script() -> Markup:
-            return Markup(f'<script type="application/json" id="ssg-data">{script_safe(envelope_json)}</script>')
+            text = envelope_json.decode("utf-8", "surrogatepass")
+            return Markup(f'<script type="application/json" id="ssg-data">{script_safe(text)}</script>')
 
         for name, data in names:
             context = {"data": data, "page": page, "data_script": data_script}

@@ -26,7 +26,7 @@ from .schema import Schema
 WHOLE_BODIES = 64  # rendered bodies kept whole in memory per process (the rest: summaries)
 
 
-@dataclass
+@dataclass(slots=True)
 class Rendered:
     body: RenderedBody  # whole, or (once evicted, see Files.keep) its summary alone
     page_url: str | None
@@ -34,7 +34,7 @@ class Rendered:
     whole: bool = True
 
 
-@dataclass
+@dataclass(slots=True)
 class Parsed:
     """One version of one file: what it says, and its rendering once something asked.
 

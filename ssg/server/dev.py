@@ -171,7 +171,7 @@ class DevApp:
             page = await self._render(key)
         r = page.rendered
         if r.kind == "page":
-            body = r.envelope_json.encode()
+            body = r.envelope_json
             return Reply(200, body, "application/json", {**r.headers, **NO_STORE})
         if r.kind == "redirect":
             message = f"{page_path} redirects to {r.location}; the build writes no __data.json for it"
