@@ -144,7 +144,7 @@ def _same(done: Done, previous) -> bool:
         (done.kind, done.status, done.route, done.params, done.files, done.url, done.headers, done.location)
         == (old.kind, old.status, old.route, old.params, list(old.files), old.url, old.headers, old.location)
         and [tuple(link) for link in done.links] == [tuple(link) for link in old.links]
-        and done.outside_base == list(old.outside_base) and done.ids == old.ids
+        and done.outside_base == list(old.outside_base) and (done.ids is None) == (old.ids is None) and set(done.ids or ()) == set(old.ids or ())
         and done.fetched == list(old.fetched) and done.needs_client == old.needs_client
     )
 

@@ -37,7 +37,7 @@ class Done:
     location: str | None = None
     links: list[tuple[str, str]] = field(default_factory=list)  # (site path, fragment), same-site only
     outside_base: list[str] = field(default_factory=list)  # same-host paths outside the base path
-    ids: frozenset[str] | None = None
+    ids: frozenset[str] | tuple[str, ...] | None = None  # a tuple, sorted, once the queue has it
     fetched: list[str] = field(default_factory=list)
     deps: list[str] = field(default_factory=list)
     failure: Failure | None = None
