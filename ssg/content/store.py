@@ -190,6 +190,7 @@ class SiteContent:
         visible = entries if self.drafts else [e for e in entries if not e.draft]
         files = [f"content/{name}/", *([schema.file] if schema.file else []), *rels]
         self.files.disk.save_index()  # new or changed front matter, for the next process
+        self.files.disk.release([rel for rel in rels if rel in self.files.parsed])  # kept parsed: the records are on disk
         return Listing(name, entries, visible, by_slug, files, schema)
 
     def schema(self, name: str) -> tuple[Schema, Route | None]:
