@@ -27,7 +27,6 @@ costlier). The table goes to stdout, the same numbers as JSON to --json
 from __future__ import annotations
 
 import argparse
-import compileall
 import datetime as dt
 import json
 import os
@@ -391,14 +390,10 @@ class Bench:
         self.series: list[Series] = []
         self.hugo_version = ""
         self.eleventy_version = ""
-        self.ssg_cmd = _ssg_command()
-        # ssg is timed as an installed package runs: pip compiles its bytecode, and a
-        # user's Python writes the site's own (lib/, routes/) on the first build. An
-        # environment that forbids bytecode would make every build compile ssg again.
+        # A user's Python writes the site's own bytecode (lib/, routes/) on the first build;
+        # an environment that forbids it would make every build compile them again.
         os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-        import ssg
-
-        compileall.compile_dir(Path(ssg.__file__).parent, quiet=1)
+        self.ssg_cmd = _ssg_command() if args.editable else install_ssg(self.root, self.log)
 
     def log(self, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -506,7 +501,8 @@ class Bench:
                         **machine},
             "ssg": {"version": _ssg_version(), "commit": commit, "markdown_engine": engine,
                     "SSG_MARKDOWN": os.environ.get("SSG_MARKDOWN"), "uncommitted": uncommitted.splitlines(),
-                    "source_changed_during_run": _source_digest() != digest},
+                    "source_changed_during_run": _source_digest() != digest,
+                    "command": self.ssg_cmd[0], "install": "editable (this venv)" if self.args.editable else "wheel of the working tree"},
             "hugo": {"version": self.hugo_version} if self.args.peers else None,
             "eleventy": {"version": self.eleventy_version} if self.args.peers else None,
             "settings": {"pages": self.args.pages, "jobs": self.args.jobs, "runs": self.args.runs, "seed": SEED,
@@ -588,6 +584,24 @@ def _grid(rows: list[tuple[str, ...]]) -> str:
 # -- the command line ------------------------------------------------------------------------------
 
 
+def install_ssg(root: Path, log) -> list[str]:
+    """Install this working tree's ssg, as a user installs it (a wheel, bytecode compiled,
+    no editable-install import hook), in a venv of its own under the bench root, with the
+    same versions of every dependency as this one; return its `ssg` command."""
+    venv = root / "ssg-venv"
+    python = venv / "bin" / "python"
+    if not python.is_file():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    freeze = subprocess.run([sys.executable, "-m", "pip", "freeze", "--exclude-editable"], capture_output=True, text=True, check=True)
+    pins = root / "ssg-venv-constraints.txt"
+    pins.write_text(freeze.stdout)
+    log(f"installing ssg from {REPO} into {venv}")
+    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-c", str(pins), str(REPO)], check=True)
+    subprocess.run([*pip, "--no-deps", "--force-reinstall", str(REPO)], check=True)  # this tree's code, even at the same version
+    return [str(venv / "bin" / "ssg")]
+
+
 def _ssg_command() -> list[str]:
     beside = Path(sys.executable).parent / "ssg"  # the venv's console script
     if beside.is_file():
@@ -665,6 +679,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out-root", type=Path, default=Path(os.environ["BENCH_OUT_ROOT"]) if os.environ.get("BENCH_OUT_ROOT") else None,
                    help="where build outputs go (default $BENCH_OUT_ROOT or /dev/shm/ssg-bench-out: tmpfs)")
     p.add_argument("--keep-outputs", action="store_true", help="leave the build outputs in --out-root")
+    p.add_argument("--editable", action="store_true",
+                   help="time the ssg of this venv (an editable install) instead of a wheel of the working tree "
+                        "installed under --root, as users install it")
     p.add_argument("--json", type=Path, default=BENCH / "results" / "latest.json", help="where to write the JSON")
     args = p.parse_args(argv)
     args.pages = sorted(set((args.pages or [1000, 4000]) + ([40000] if args.huge else [])))

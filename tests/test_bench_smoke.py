@@ -16,7 +16,7 @@ from conftest import REPO
 def test_bench_runs_on_a_tiny_corpus(tmp_path):
     report_file = tmp_path / "results" / "latest.json"
     result = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "run.py"), "--pages", "20", "--runs", "1", "--jobs", "1",
+        [sys.executable, str(REPO / "bench" / "run.py"), "--pages", "20", "--runs", "1", "--jobs", "1", "--editable",
          "--root", str(tmp_path / "root"), "--out-root", str(tmp_path / "out"), "--json", str(report_file)],
         capture_output=True, text=True, timeout=300,
     )
