@@ -26,6 +26,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from . import workers
+from .content import store as content
 from .context import dep_file
 from .output import Writer, signals_held
 from .prerender import key, not_found_page, sitemap_xml
@@ -58,8 +59,14 @@ def run(site: Site, cache: Cache, check: Check) -> list[tuple[str, str]] | None:
         return None
     writer = Writer(site.config.out_dir, update=True)
     writer.start()
+    snapshot = content.current()
     try:
-        dones = workers.loop().run_until_complete(_render(site, writer, sorted(todo)))
+        # Every file this build does not read again was listed without error by the last one.
+        snapshot.trusted = True
+        try:
+            dones = workers.loop().run_until_complete(_render(site, writer, sorted(todo)))
+        finally:
+            snapshot.trusted = False  # the incremental build, if it takes over, lists as usual
         if not all(_same(done, cache.previous(key(done.path))) for done in dones):
             writer.abort()
             return None

@@ -100,6 +100,31 @@ def test_two_files_with_one_slug_are_an_error(tmp_path):
         collection("docs")
 
 
+def test_a_trusted_snapshot_gets_one_entry_without_listing_the_folder(tmp_path):
+    # The edit shortcut (patch.py) trusts the files the last build listed without error.
+    site_with(tmp_path, {
+        "content/docs/a.md": post("A"), "content/docs/b/index.md": post("B"), "content/docs/draft.md": post("D", draft="true"),
+        "content/docs/broken.md": "---\ntitle: [unclosed\n---\n", "content/docs/sub/x.md": post("X"),
+    })
+    snapshot = store.current()
+    snapshot.trusted = True
+    docs = collection("docs")  # no error yet: the folder is not listed
+    assert docs.get("a").title == "A" and docs.get("b").title == "B" and docs.get("nope") is None
+    assert docs.get("draft") is None, "a draft is left out as from the listing"
+    assert "docs" not in snapshot._listings
+    with pytest.raises(ContentError, match="broken.md"):
+        docs.get("sub/x")  # not a plain slug: the folder is listed, and its errors reported
+    with pytest.raises(ContentError, match="broken.md"):
+        list(docs)
+
+
+def test_a_trusted_snapshot_still_reports_two_files_with_one_slug(tmp_path):
+    site_with(tmp_path, {"content/docs/guide.md": post("A"), "content/docs/guide/index.md": post("B")})
+    store.current().trusted = True
+    with pytest.raises(ContentError, match=r"has the slug 'guide', like content/docs/guide.md"):
+        collection("docs").get("guide")
+
+
 def test_get_tagged_tags_filter_and_slices(tmp_path):
     site_with(tmp_path, {
         "content/blog/a.md": post("A", "2024-01-03", tags="[py, web]"),

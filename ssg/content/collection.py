@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from ..context import front_matter, record
 from .entry import Entry
-from .store import Listing
+from .store import Listing, SiteContent
 
 T = TypeVar("T")
 
@@ -24,11 +25,21 @@ class Collection(Sequence[Entry]):
     `get(slug)` records only the one entry it returns.
     """
 
-    def __init__(self, listing: Listing, *, drafts: bool) -> None:
-        self.name = listing.name
-        self._listing = listing
-        self._entries = listing.entries if drafts else listing.visible
+    def __init__(self, name: str, content: SiteContent, *, drafts: bool, listing: Listing | None = None) -> None:
+        self.name = name
+        self._content = content
         self._drafts = drafts
+        if listing is not None:
+            self._listing = listing
+
+    @functools.cached_property
+    def _listing(self) -> Listing:
+        # Listed when first needed (see SiteContent.trusted): get() alone reads one file.
+        return self._content.listing(self.name)
+
+    @functools.cached_property
+    def _entries(self) -> list[Entry]:
+        return self._listing.entries if self._drafts else self._listing.visible
 
     def _all(self) -> list[Entry]:
         # The folder, the schema and each entry's front matter: its body is a dep only of
@@ -52,13 +63,17 @@ class Collection(Sequence[Entry]):
 
     def get(self, slug: str) -> Entry | None:
         """The entry with this slug, or None (also for a draft when the build has no --drafts)."""
-        entry = self._listing.by_slug.get(slug)
+        if "_listing" not in self.__dict__ and self._content.findable(self.name, slug):
+            entry = self._content.find(self.name, slug)
+        else:
+            entry = self._listing.by_slug.get(slug)
         if entry is None or (entry.draft and not self._drafts):
             record(f"content/{self.name}/")  # a file added later may answer
             return None
         record(entry.path)
-        if self._listing.schema.file:
-            record(self._listing.schema.file)
+        schema = self._content.schema(self.name)[0]
+        if schema.file:
+            record(schema.file)
         return entry
 
     def tagged(self, tag: str) -> list[Entry]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import os
 import posixpath
+import re
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +139,10 @@ class SiteContent:
         self._urls: dict[str, str | None] = {}
         self._summaries: dict[str, tuple[str, tuple]] = {}  # body key -> (summary, links), fetched for a listing
         self._fetched: set[str] = set()  # collections whose summaries were fetched in one go
+        # Every file but those being read was listed without error by the last build (the
+        # edit shortcut, patch.py): collection() need not list a folder until a page reads
+        # the whole of it, and get(slug) reads just the one file.
+        self.trusted = False
 
     @property
     def site(self) -> Site:
@@ -150,6 +155,20 @@ class SiteContent:
 
     def listing(self, name: str) -> Listing:
         return _once(self._listings, name, self._scan)
+
+    def findable(self, name: str, slug: str) -> bool:
+        """Whether get(slug) may read the entry's file alone: a trusted snapshot, a folder
+        not listed yet, and a plain slug (one segment, no hidden name)."""
+        return self.trusted and name not in self._listings and _PLAIN_SLUG.fullmatch(slug) is not None
+
+    def find(self, name: str, slug: str) -> Entry | None:
+        """The entry with a plain slug, from its file alone: `<slug>.md` or `<slug>/index.md`
+        (when both exist, the listing reports the clash)."""
+        found = [rel for rel in (f"content/{name}/{slug}.md", f"content/{name}/{slug}/index.md")
+                 if os.path.isfile(os.path.join(self.root, rel))]
+        if len(found) > 1:
+            return self.listing(name).by_slug.get(slug)
+        return self.entry(found[0]) if found else None
 
     def _scan(self, name: str) -> Listing:
         folder = self.root / "content" / name
@@ -404,6 +423,9 @@ def _markdown_files(folder: Path, base: str) -> list[str]:
         below = dirpath[len(top):].replace(os.sep, "/")  # "" for the folder itself, else "/sub/dir"
         rels.extend(f"{base}{below}/{f}" for f in sorted(filenames) if f.endswith(".md") and not f.startswith("."))
     return rels
+
+
+_PLAIN_SLUG = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 
 def _rest_slug(route: Route) -> bool:
