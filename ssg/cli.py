@@ -199,6 +199,8 @@ def run() -> None:
     in one); an exception from main() leaves the usual way, with its traceback.
     """
     code = main()
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # a profiler or debugger writes its results once the program returns
     try:
         sys.stdout.flush()
         sys.stderr.flush()
