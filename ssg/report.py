@@ -58,8 +58,9 @@ def summary_text(s: Summary) -> str:
     r = s.result
     verdict = f"built {s.out}" if s.ok else f"build failed with {len(r.errors)} error(s); {s.out} left as it was"
     if s.patched:
-        again = (f"the {len(s.rendered)} that read the edited files were rendered again and written in place (--explain lists them)"
-                 if s.rendered else "none of them read what changed in the edited files")
+        n = len(s.rendered)
+        again = (f"{n} read the edited files and {'was' if n == 1 else 'were'} rendered again in place (--explain lists {'it' if n == 1 else 'them'})"
+                 if n else "none of them read what changed in the edited files")
         cache = f"\n  {s.reused} of {s.reused + len(s.rendered)} paths kept as they were; {again}"
     elif s.reused:
         cache = f"\n  {s.reused} of {s.reused + len(s.rendered)} paths reused from the build cache (--explain says why the rest were rendered)"

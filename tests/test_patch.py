@@ -14,7 +14,7 @@ import pytest
 from conftest import SITES, run_ssg
 from test_incremental import EPOCH, edit, rendered_paths, snapshot, statuses
 
-PATCHED = "were rendered again and written in place"
+PATCHED = "rendered again in place"
 UNCHANGED = "nothing changed since the last build"
 
 
