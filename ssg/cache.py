@@ -34,7 +34,7 @@ from typing import Any
 
 from . import __version__
 from .content.store import known_hash, summary_hash
-from .context import SUMMARY, dep_file
+from .context import SUMMARY, dep_file, front_matter, summary_of
 from .render import Done
 from .site import Site
 from .uptodate import RACY_NS
@@ -329,7 +329,9 @@ class Cache:
         """Given the files whose status changed since the last build (uptodate.Check), return
         (every dep of theirs whose hash changed, with why; the files no path read). The
         other sources are not looked at: their status is what the last build recorded."""
-        deps = {dep: digest for dep, digest in self.previous_hashes.items() if dep_file(dep) in files}
+        # A file's deps are the file itself and its parts: looked up, not searched for.
+        named = (part for rel in files for part in (rel, front_matter(rel), summary_of(rel)))
+        deps = {dep: self.previous_hashes[dep] for dep in named if dep in self.previous_hashes}
         self._changed = self._compare(deps)
         unread = files - {dep_file(dep) for dep in deps}
         return self._changed, unread
@@ -358,8 +360,8 @@ class Cache:
     def seed_changed(self, files: set[str]) -> str | None:
         """Given changed files, say which source entries() read in the last build now
         differs (the paths to build may differ), or None."""
-        for dep, digest in self.seed_deps.items():
-            if dep_file(dep) in files and self.hash(dep) != digest:
+        for dep in (part for rel in sorted(files) for part in (rel, front_matter(rel), summary_of(rel))):
+            if dep in self.seed_deps and self.hash(dep) != self.seed_deps[dep]:
                 return dep
         return None
 
