@@ -489,15 +489,15 @@ def _name(dep: str) -> str:
 
 
 _done_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(Done)))
-_FIELD = {f.name: i for i, f in enumerate(dataclasses.fields(Done))}
-_DEPS = _FIELD["deps"]
+FIELDS = {f.name: i for i, f in enumerate(dataclasses.fields(Done))}  # a Done's field -> its place in a record
+_DEPS = FIELDS["deps"]
 
 
 def _with(fields: tuple, **changes: Any) -> tuple:
     """A Done's fields (as a tuple) with some replaced by name."""
     out = list(fields)
     for name, value in changes.items():
-        out[_FIELD[name]] = value
+        out[FIELDS[name]] = value
     return tuple(out)
 
 

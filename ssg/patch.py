@@ -26,6 +26,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from . import workers
+from .cache import FEW, FIELDS, Cache
 from .content import store as content
 from .context import dep_file
 from .output import Writer, signals_held
@@ -34,11 +35,9 @@ from .render import Done, render
 from .site import Site
 
 if TYPE_CHECKING:
-    from .cache import Cache
     from .uptodate import Check
 
 MAX_PATHS = 64  # beyond this, the incremental build's worker processes are faster
-EDITABLE = ("content/", "routes/")  # where an edit can be patched in (route templates only)
 READ = ("content/", "routes/", "static/", "templates/", "params/")  # folders a build reads from
 
 
@@ -47,7 +46,7 @@ def run(site: Site, cache: Cache, check: Check) -> list[tuple[str, str]] | None:
     the output in place and return the paths rendered (with why), or None, having
     written nothing, when the edit needs the incremental build."""
     files = check.changed
-    if not files or len(files) > 16 or not cache.previous_paths or cache.blocked:
+    if not files or len(files) > FEW or not cache.previous_paths or cache.blocked:
         return None
     changed, unread = cache.changed_in(files)
     if any(not _editable(dep_file(dep)) for dep in changed) or any(_may_matter(rel) for rel in unread):
@@ -101,7 +100,7 @@ def _affected(cache: Cache, changed: dict[str, str], damaged: set[str]) -> dict[
     when one of them got props from entries() (only a full seed can give them again), or
     when a damaged file is none of theirs."""
     numbers = {i: dep for i, dep in enumerate(cache.previous_sources) if dep in changed}
-    deps_at, files_at = _field("deps"), _field("files")
+    deps_at, files_at = FIELDS["deps"], FIELDS["files"]
     todo: dict[str, str] = {}
     owned: set[str] = set()
     for k, (fields, props) in cache.previous_paths.items():
@@ -120,12 +119,6 @@ def _affected(cache: Cache, changed: dict[str, str], damaged: set[str]) -> dict[
     if damaged - owned - {"404.html", "sitemap.xml"}:
         return None
     return todo
-
-
-def _field(name: str) -> int:
-    import dataclasses
-
-    return [f.name for f in dataclasses.fields(Done)].index(name)
 
 
 async def _render(site: Site, writer: Writer, paths: list[str]) -> list[Done]:
@@ -162,7 +155,7 @@ async def _extras(site: Site, cache: Cache, writer: Writer) -> None:
     writer.put("404.html", await not_found_page(site))
     writer.written["404.html"] = 0
     if site.config.origin:
-        kind_at, url_at = _field("kind"), _field("url")
+        kind_at, url_at = FIELDS["kind"], FIELDS["url"]
         urls = [fields[url_at] for fields, _ in cache.previous_paths.values() if fields[kind_at] == "page"]
         writer.put("sitemap.xml", sitemap_xml(site, urls))
         writer.written["sitemap.xml"] = 0
