@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -43,3 +44,28 @@ def render(site: Site, path: str, **kwargs) -> Rendered:
             await site.aclose()
 
     return asyncio.run(go())
+
+
+def saved_records(root: Path) -> dict:
+    """Every front matter record the content cache saved: files.json, then the lines of its
+    journal (files.journal) in order, as the next process reads them."""
+    folder = root / ".ssg-cache" / "content"
+    records: dict = {}
+    if (folder / "files.json").is_file():
+        records.update(json.loads((folder / "files.json").read_text())["files"])
+    if (folder / "files.journal").is_file():
+        for line in (folder / "files.journal").read_text().splitlines():
+            records.update(json.loads(line)["files"])
+    return records
+
+
+def replace_records(root: Path, records: dict) -> None:
+    """Write files.json whole with these records (and no journal), as a damaged cache might hold them."""
+    folder = root / ".ssg-cache" / "content"
+    key = None
+    if (folder / "files.json").is_file():
+        key = json.loads((folder / "files.json").read_text())["key"]
+    if (folder / "files.journal").is_file():
+        key = json.loads((folder / "files.journal").read_text().splitlines()[-1])["key"]
+    (folder / "files.json").write_text(json.dumps({"key": key, "files": records}))
+    (folder / "files.journal").unlink(missing_ok=True)

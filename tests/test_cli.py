@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conftest import run_ssg
-from sitekit import write_site
+from sitekit import saved_records, write_site
 
 
 def test_routes_prints_the_table(tmp_path):
@@ -74,6 +74,6 @@ def test_the_command_exits_fast_yet_flushes_output_runs_exit_handlers_and_keeps_
     assert ok.returncode == 0, ok.stderr
     assert "built " in ok.stderr and "exit handler ran" in ok.stderr and "not reached" not in ok.stderr
     # What the next process reads is in place.
-    assert (site / ".ssg-cache/content/files.json").is_file()
+    assert saved_records(site), "the content cache is saved"
     bad = subprocess.run([sys.executable, "-c", code, "build", "--jobs", "0"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--jobs takes a number of 1 or more" in bad.stderr

@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from sitekit import open_site, write_site
+from sitekit import open_site, replace_records, saved_records, write_site
 
 from ssg.content import ContentError, Heading, collection, diskcache, entry, files, frontmatter, store
 from ssg.content.markdown import MarkdownItEngine, engine, use_engine
@@ -328,13 +328,11 @@ def test_damaged_front_matter_records_are_parsed_again(tmp_path):
     root = write_site(tmp_path / "site", {**ROUTES, **FILES})
     new_process(root)
     want = {p.path: p.data for p in collection("blog")}
-    index_file = root / ".ssg-cache/content/files.json"
-    index = json.loads(index_file.read_text())
-    records = index["files"]
+    records = saved_records(root)
     records["content/blog/a.md"][5] = "not a mapping"
     records["content/blog/b.md"][6] = [[1, 2, 3]]  # lines: not [path, line] pairs
     records["content/blog/c.md"] = ["short"]
-    index_file.write_text(json.dumps(index))
+    replace_records(root, records)
     new_process(root)
     assert {p.path: p.data for p in collection("blog")} == want
 
@@ -392,8 +390,7 @@ def test_a_new_mtime_with_the_same_bytes_is_a_hit(tmp_path, monkeypatch):
     monkeypatch.setattr(frontmatter, "parse", lambda *a: pytest.fail("front matter parsed again"))
     forbid_rendering(monkeypatch)
     assert bodies() == first
-    index = json.loads((root / ".ssg-cache/content/files.json").read_text())
-    assert index["files"]["content/blog/a.md"][:2] == [1_000_000_000, (root / "content/blog/a.md").stat().st_size], "the new stamp is noted"
+    assert saved_records(root)["content/blog/a.md"][:2] == [1_000_000_000, (root / "content/blog/a.md").stat().st_size], "the new stamp is noted"
 
 
 SHARE = """
@@ -477,8 +474,7 @@ def test_forked_workers_share_bodies_through_the_cache(tmp_path):
 
     cold = build()
     assert len(cold) >= 31 and rows(root) == 31
-    index = json.loads((root / ".ssg-cache/content/files.json").read_text())
-    assert "content/about.md" in index["files"], "a worker's parse is saved when it exits"
+    assert "content/about.md" in saved_records(root), "a worker's parse is saved when it exits"
     first = (tmp_path / "out/index.html").read_text()
     (root / "content/blog/p07.md").write_text(post("P7", "Post 7, edited.\n"))
     edited = build()
@@ -574,7 +570,7 @@ def test_scan_on_several_processes_reads_what_one_process_reads(tmp_path, monkey
         diskcache.start_build(root)
         listed = [(e.slug, e.path, e.date, e.tags, e.title) for e in collection("blog")]
         diskcache.save()
-        saved = json.loads((root / ".ssg-cache/content/files.json").read_text())["files"]
+        saved = saved_records(root)
         return listed, saved, set(parsers.read_text().split())
 
     one, one_saved, one_pids = scan(1)
@@ -592,3 +588,54 @@ def test_scan_on_several_processes_reads_what_one_process_reads(tmp_path, monkey
         with pytest.raises(ContentError) as caught:
             collection("blog")
         assert caught.value.file == "content/blog/p17.md" and caught.value.line == 4, (jobs, str(caught.value))
+
+
+def test_an_edit_appends_its_record_to_the_journal_and_files_json_stays(tmp_path, monkeypatch):
+    monkeypatch.setattr(diskcache, "JOURNAL_RECORDS", 2)  # the four posts are "many": saved whole
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    new_process(root)
+    collection("blog")
+    store.reset()
+    folder = root / ".ssg-cache/content"
+    index = folder / "files.json"
+    assert index.is_file() and not (folder / "files.journal").exists(), "a first scan writes files.json whole"
+    before = (index.stat().st_ino, index.stat().st_mtime_ns, index.read_bytes())
+    (root / "content/blog/a.md").write_text(post("A, edited", "Edited.\n"))
+    new_process(root)
+    collection("blog")
+    store.reset()
+    assert (index.stat().st_ino, index.stat().st_mtime_ns, index.read_bytes()) == before, "one record: files.json is not written again"
+    lines = (folder / "files.journal").read_text().splitlines()
+    assert len(lines) == 1 and list(json.loads(lines[0])["files"]) == ["content/blog/a.md"]
+    # The next process takes the edited record from the journal: no YAML is parsed.
+    new_process(root)
+    monkeypatch.setattr(frontmatter, "parse", lambda *a: pytest.fail("front matter parsed again"))
+    assert {p.title for p in collection("blog")} >= {"A, edited"}
+
+
+def test_a_torn_journal_line_costs_a_parse_and_a_big_save_folds_the_journal_in(tmp_path, monkeypatch):
+    monkeypatch.setattr(diskcache, "JOURNAL_RECORDS", 2)
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    new_process(root)
+    collection("blog")
+    folder = root / ".ssg-cache/content"
+    (root / "content/blog/a.md").write_text(post("A2"))
+    new_process(root)
+    collection("blog")
+    store.reset()
+    journal = folder / "files.journal"
+    journal.write_bytes(journal.read_bytes()[:-20])  # a process killed while it wrote
+    parsed = []
+    real = frontmatter.parse
+    monkeypatch.setattr(frontmatter, "parse", lambda text, rel: parsed.append(rel) or real(text, rel))
+    new_process(root)
+    assert {p.title for p in collection("blog")} >= {"A2"}
+    assert parsed == ["content/blog/a.md"], "only the file whose record was cut short is parsed again"
+    store.reset()
+    for name in ("b", "c", "d"):  # more records than a journal line takes: files.json written whole
+        (root / f"content/blog/{name}.md").write_text(post(name.upper() + "2"))
+    new_process(root)
+    collection("blog")
+    assert not journal.exists(), "folded into files.json"
+    folded = json.loads((folder / "files.json").read_text())["files"]
+    assert [folded[f"content/blog/{name}.md"][0] for name in "abcd"] == [(root / f"content/blog/{name}.md").stat().st_mtime_ns for name in "abcd"]

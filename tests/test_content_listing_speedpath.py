@@ -4,11 +4,10 @@ the same entries, data, types and order, and the same errors on the same lines."
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from sitekit import open_site, write_site
+from sitekit import open_site, replace_records, saved_records, write_site
 
 from ssg.content import ContentError, collection, diskcache, frontmatter, store
 
@@ -127,10 +126,9 @@ def test_damaged_lines_still_name_the_line(tmp_path, damage):
     root = write_site(tmp_path / "site", NOTES)
     new_process(root)
     collection("notes")
-    index_file = root / ".ssg-cache/content/files.json"
-    index = json.loads(index_file.read_text())
-    index["files"]["content/notes/a.md"][6] = damage
-    index_file.write_text(json.dumps(index))
+    records = saved_records(root)
+    records["content/notes/a.md"][6] = damage
+    replace_records(root, records)
     (root / "content/notes/_collection.yaml").write_text(SCHEMA.replace("n: int", "n: str"))
     new_process(root)
     assert failure() == "content/notes/a.md:8: field 'n' must be a string, not the number 3; quote it"

@@ -55,6 +55,9 @@ FORMAT = 2  # of bodies.sqlite (2: a summary's own checksum, so a listing reads 
 INDEX_FORMAT = 2  # of files.json's records (2: data and lines as JSON strings)
 FOLDER = ".ssg-cache/content"
 INDEX = "files.json"
+JOURNAL = "files.journal"  # records saved since files.json was last written whole, a JSON line per save
+JOURNAL_RECORDS = 64  # a save of more records than this writes files.json whole
+JOURNAL_BYTES = 1 << 20  # and so does one once the journal has grown this big
 DB = "bodies.sqlite"
 
 DAY = 24 * 3600
@@ -288,16 +291,25 @@ class DiskCache:
         return self._index
 
     def _load_index(self) -> dict[str, Record]:
+        files: dict[str, Record] = {}
         try:
             raw = json.loads((self.dir / INDEX).read_bytes())
-            if raw["key"] != self._index_key:
-                return {}
-            files = raw["files"]
-            if not isinstance(files, dict):
-                return {}
-            return files
+            if raw["key"] == self._index_key and isinstance(raw["files"], dict):
+                files = raw["files"]
         except (OSError, ValueError, KeyError, TypeError):
-            return {}  # missing or damaged: every file is parsed again
+            pass  # missing or damaged: every file is parsed again
+        try:
+            with open(self.dir / JOURNAL, "rb") as journal:
+                for line in journal:
+                    try:
+                        saved = json.loads(line)
+                    except ValueError:
+                        continue  # a line cut short (a process killed while it wrote): parsed again
+                    if type(saved) is dict and saved.get("key") == self._index_key and type(saved.get("files")) is dict:
+                        files.update(saved["files"])
+        except OSError:
+            pass
+        return files
 
     def lookup(self, rel: str) -> Record | None:
         """The record of a file (check it against the file before use), or None."""
@@ -329,6 +341,14 @@ class DiskCache:
         if not self.changed or not writing():
             return
         self.index()
+        # A few records (an edit): one line appended to the journal, not all of files.json
+        # written again (21 MB at 40,000 posts, a second of a one-edit build).
+        journal = self.dir / JOURNAL
+        if len(self.changed) <= JOURNAL_RECORDS and _size(journal) < JOURNAL_BYTES:
+            line = json.dumps({"key": self._index_key, "files": self.changed}, separators=(",", ":")) + "\n"
+            if _append(journal, line.encode()):
+                self.changed.clear()
+                return
         merged = {**self._load_index(), **self.changed}
         # Files this process never looked at and that are gone: drop their records.
         for rel in [r for r in merged if r not in self.seen and not (self.root / r).is_file()]:
@@ -340,6 +360,10 @@ class DiskCache:
             return
         if _write_atomic(self.dir / INDEX, blob.encode()):
             self.changed.clear()
+            try:
+                journal.unlink()  # its records are in files.json now
+            except OSError:
+                pass
 
     # -- bodies ------------------------------------------------------------------------------
 
@@ -649,6 +673,30 @@ def _write_atomic(path: Path, data: bytes) -> bool:
         except OSError:
             pass
         return False  # a read-only site or a full disk: the cache only saves time
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _append(path: Path, data: bytes) -> bool:
+    """Append one line in one write (O_APPEND: lines of processes saving at once do not
+    interleave); False when it cannot be written."""
+    try:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except FileNotFoundError:
+            _make_folder(path)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            return os.write(fd, data) == len(data)
+        finally:
+            os.close(fd)
+    except OSError:
+        return False
 
 
 def _make_folder(path: Path) -> None:
