@@ -48,6 +48,7 @@ def run(site: Site, cache: Cache, check: Check) -> list[tuple[str, str]] | None:
     files = check.changed
     if not files or len(files) > FEW or not cache.previous_paths or cache.blocked:
         return None
+    content.current().files.edited = set(files)  # their records in files.json are stale: parse them
     changed, unread = cache.changed_in(files)
     if any(not _editable(dep_file(dep)) for dep in changed) or any(_may_matter(rel) for rel in unread):
         return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,28 @@ def test_a_file_no_build_reads_changes_nothing(site, tmp_path):
     assert "none of them read what changed" in result.stderr, result.stderr
     assert rendered_paths(result.stderr) == set()
     assert snapshot(out) == before
+
+
+def test_the_shortcut_parses_the_edited_file_without_loading_the_front_matter_index(site, tmp_path, monkeypatch):
+    # files.json holds every file's front matter (21 MB at 40,000 posts); an edit needs none of it.
+    from ssg import config as config_mod, uptodate
+    from ssg.build import build as build_site
+    from ssg.content import diskcache, store
+
+    # An index of titles only: a post's body is read by its own page alone.
+    (site / "routes/+page.py").write_text('from ssg.content import collection\n\n\ndef load(event):\n    return {"posts": [{"slug": p.slug, "data": p.data, "date": p.date} for p in collection("posts")]}\n')
+    build(site, tmp_path / "out")
+    edit(site, "content/posts/post-2.md", "More text.", "Changed text.")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    for name in [n for n in sys.modules if n == "lib" or n.startswith("lib.")]:
+        monkeypatch.delitem(sys.modules, name)  # another test site's lib/, imported in this process
+    cfg = config_mod.load(site).replace(out=str(tmp_path / "out"))
+    store.reset()
+    monkeypatch.setattr(diskcache.DiskCache, "_load_index", lambda self: pytest.fail("files.json was loaded"))
+    try:
+        summary = build_site(cfg, jobs=1, uptodate=uptodate.Check(cfg))
+        assert summary.ok and summary.patched and [path for path, _ in summary.rendered] == ["/posts/post-2"]
+    finally:
+        monkeypatch.undo()
+        store.reset()
+    assert snapshot(tmp_path / "out") == clean_build(site, tmp_path)

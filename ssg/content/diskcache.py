@@ -286,9 +286,14 @@ class DiskCache:
 
     def index(self) -> dict[str, Record]:
         if self._index is None:
-            self._index_key = _index_key()
+            self._key()
             self._index = self._load_index() if reading() else {}
         return self._index
+
+    def _key(self) -> str:
+        if self._index_key is None:
+            self._index_key = _index_key()
+        return self._index_key
 
     def _load_index(self) -> dict[str, Record]:
         files: dict[str, Record] = {}
@@ -316,7 +321,7 @@ class DiskCache:
         self.seen.add(rel)
         if not reading():
             return None
-        record = self.index().get(rel)
+        record = self.changed.get(rel) or self.index().get(rel)
         if type(record) is not list or len(record) != 7:
             return None
         return record
@@ -324,7 +329,10 @@ class DiskCache:
     def remember(self, rel: str, record: Record) -> None:
         self.seen.add(rel)
         if writing():
-            self.index()[rel] = self.changed[rel] = record
+            # Not loading files.json for it: an edit's one record goes to the journal.
+            self.changed[rel] = record
+            if self._index is not None:
+                self._index[rel] = record
 
     def release(self, rels: list[str]) -> None:
         """Forget the loaded records of files this process holds parsed and has saved: a
@@ -340,15 +348,15 @@ class DiskCache:
         after each collection scan, before a fork and at exit."""
         if not self.changed or not writing():
             return
-        self.index()
         # A few records (an edit): one line appended to the journal, not all of files.json
         # written again (21 MB at 40,000 posts, a second of a one-edit build).
         journal = self.dir / JOURNAL
         if len(self.changed) <= JOURNAL_RECORDS and _size(journal) < JOURNAL_BYTES:
-            line = json.dumps({"key": self._index_key, "files": self.changed}, separators=(",", ":")) + "\n"
+            line = json.dumps({"key": self._key(), "files": self.changed}, separators=(",", ":")) + "\n"
             if _append(journal, line.encode()):
                 self.changed.clear()
                 return
+        self._key()
         merged = {**self._load_index(), **self.changed}
         # Files this process never looked at and that are gone: drop their records.
         for rel in [r for r in merged if r not in self.seen and not (self.root / r).is_file()]:

@@ -175,6 +175,9 @@ class Files:
         self.parsed: dict[str, Parsed] = {}
         self.whole: OrderedDict[str, Parsed] = OrderedDict()  # rendered bodies kept whole, oldest first
         self.schemas: dict[str, tuple[tuple[int, int], Schema | ContentError]] = {}
+        # Files known to have changed since the last build (the edit shortcut): parsed
+        # without a look at files.json, which would be loaded whole for a stale record.
+        self.edited: set[str] = set()
 
     def keep(self, parsed: Parsed) -> None:
         """Keep a rendered body whole (the pages of one path ask for its HTML, TOC and
@@ -199,7 +202,7 @@ class Files:
         stamp = self._stamp(rel)
         hit = self.parsed.get(rel)
         if hit is None or hit.stamp != stamp:
-            hit = self._cached(rel, stamp)
+            hit = self._cached(rel, stamp) if rel not in self.edited else None
             if hit is None:
                 hit = self._parse(rel, stamp)
                 if hit.error is None:
