@@ -110,6 +110,20 @@ def outputs(out: Path, rels: list[str]) -> dict[str, Status]:
     return found
 
 
+def _same_status(out: Path, recorded: dict[str, Status]) -> bool:
+    """Whether every recorded file or folder of the output still has its status (a stat
+    each, stopping at the first that differs)."""
+    base, stat = str(out) + "/", os.stat
+    for rel, status in recorded.items():
+        try:
+            st = stat(base + rel)
+        except OSError:
+            return False
+        if st.st_mtime_ns != status[0] or st.st_size != status[1] or st.st_ino != status[2]:
+            return False
+    return True
+
+
 def _cache_status(root: Path) -> Status | None:
     """The build cache's status: a damaged cache must be reported by a build, not skipped."""
     try:
@@ -155,7 +169,7 @@ class Check:
         # The output's folders, not its files: a file added, deleted or replaced changes
         # its folder's mtime. A file edited in place is found by the next build that has
         # something to do (`damaged`): a stat per folder keeps this check cheap.
-        if outputs(self.config.out_dir, list(folders)) != folders:
+        if not _same_status(self.config.out_dir, folders):
             return None
         self._folders, self.recorded_counts = folders, counts
         changed = {rel for rel, digest in racy.items() if _digest(self.root, rel) != digest}
@@ -172,8 +186,17 @@ class Check:
         None when no build was recorded."""
         if not self._files:
             return None
-        now = outputs(self.config.out_dir, list(self._files))
-        return {rel for rel, status in self._files.items() if now.get(rel) != status}
+        base, stat = str(self.config.out_dir) + "/", os.stat
+        found = set()
+        for rel, status in self._files.items():  # a stat per output file: a plain loop, no table of them
+            try:
+                st = stat(base + rel)
+            except OSError:
+                found.add(rel)
+                continue
+            if st.st_mtime_ns != status[0] or st.st_size != status[1] or st.st_ino != status[2]:
+                found.add(rel)
+        return found
 
     def record(self, written: list[str], counts: dict[str, int]) -> None:
         """After a successful build: remember it, unless a source changed while it ran."""
