@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -185,6 +184,8 @@ def _new(args: argparse.Namespace) -> int:
     target: Path = args.dir
     if target.exists() and any(target.iterdir()):
         raise UsageError(f"{target} exists and is not empty; choose a new folder")
+    import shutil  # here: the build's path does without it
+
     shutil.copytree(STARTER, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
     print(f"created a starter site in {target}\n  cd {target}\n  ssg serve    # live preview while you edit\n  ssg build    # writes build/", file=sys.stderr)
     return 0

@@ -6,7 +6,6 @@ Typed, frozen, validated all at once: every bad key is reported before one abort
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -136,6 +135,8 @@ def _pick(cls: type, raw: Any, prefix: str, problems: list[str], skip: set[str] 
         if key in nested:
             continue
         if key not in fields or key in skip:
+            import difflib  # only for a message: not on every build's path
+
             close = difflib.get_close_matches(key, [k for k in fields if k not in skip] + sorted(nested), n=1)
             hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
             problems.append(f"unknown key {prefix}{key}{hint}")

@@ -8,10 +8,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .problems import Problem
-
 if TYPE_CHECKING:
     from .build import Summary
+    from .problems import Problem
 
 
 def problem_text(p: Problem) -> str:

@@ -22,7 +22,6 @@ ran. A source changed in the second before the walk is hashed as well (see RACY_
 from __future__ import annotations
 
 import functools
-import hashlib
 import marshal
 import os
 import sys
@@ -246,6 +245,8 @@ def _digest(root: Path, rel: str) -> str:
         data = Path(root, rel).read_bytes()
     except OSError:
         return ""
+    import hashlib  # only for a source changed just now: the no-change check's path stays short
+
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
