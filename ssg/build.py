@@ -82,8 +82,10 @@ def build(
         # A few files edited: render just the paths that read them, when nothing else can change.
         rendered = patch.run(site, build_cache, uptodate)
         if rendered is not None:
-            total = len(build_cache.previous_paths)
-            return Summary(Result(), time.perf_counter() - started, str(config.out_dir), total - len(rendered), rendered, uptodate.recorded_counts)
+            return Summary(
+                Result(), time.perf_counter() - started, str(config.out_dir),
+                reused=len(build_cache.previous_paths) - len(rendered), rendered=rendered, counts=uptodate.recorded_counts,
+            )
     damaged = uptodate.damaged if uptodate is not None and reuse else None
     writer = Writer(config.out_dir, update=reuse and config.out_dir.is_dir(), damaged=damaged)
     writer.start()

@@ -34,7 +34,7 @@ from typing import Any
 
 from . import __version__
 from .content.store import known_hash, summary_hash
-from .context import SUMMARY, dep_file, front_matter, summary_of
+from .context import SUMMARY, dep_file, parts_of
 from .render import Done
 from .site import Site
 from .uptodate import RACY_NS
@@ -330,7 +330,7 @@ class Cache:
         (every dep of theirs whose hash changed, with why; the files no path read). The
         other sources are not looked at: their status is what the last build recorded."""
         # A file's deps are the file itself and its parts: looked up, not searched for.
-        named = (part for rel in files for part in (rel, front_matter(rel), summary_of(rel)))
+        named = (dep for rel in files for dep in (rel, *parts_of(rel)))
         deps = {dep: self.previous_hashes[dep] for dep in named if dep in self.previous_hashes}
         self._changed = self._compare(deps)
         unread = files - {dep_file(dep) for dep in deps}
@@ -351,16 +351,14 @@ class Cache:
         # checkout of another branch, whose bodies the workers render anyway.
         stale = [(dep, digest) for dep, digest in summaries if self.hash.stale(dep)]
         for dep, digest in stale:
-            if len(stale) > FEW:
-                changed[dep] = f"{_name(dep)} changed"
-            elif self.hash(dep) != digest:
+            if len(stale) > FEW or self.hash(dep) != digest:
                 changed[dep] = f"{_name(dep)} changed"
         return changed
 
     def seed_changed(self, files: set[str]) -> str | None:
         """Given changed files, say which source entries() read in the last build now
         differs (the paths to build may differ), or None."""
-        for dep in (part for rel in sorted(files) for part in (rel, front_matter(rel), summary_of(rel))):
+        for dep in (dep for rel in sorted(files) for dep in (rel, *parts_of(rel))):
             if dep in self.seed_deps and self.hash(dep) != self.seed_deps[dep]:
                 return dep
         return None

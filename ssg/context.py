@@ -58,6 +58,11 @@ def summary_of(rel: str) -> str:
     return rel + SUMMARY
 
 
+def parts_of(rel: str) -> tuple[str, str]:
+    """The deps that name a part of a file (its front matter, its summary), besides the file."""
+    return rel + FRONT_MATTER, rel + SUMMARY
+
+
 def dep_file(dep: str) -> str:
     """The file a dep names: content/blog/a.md for content/blog/a.md#front-matter."""
     if dep.endswith(SUMMARY):

@@ -22,16 +22,16 @@ entries() props must be read again, or more than MAX_PATHS paths to render.
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 from typing import TYPE_CHECKING
 
 from . import workers
-from .cache import FEW, FIELDS, Cache
+from .cache import FEW, FIELDS, Cache, Entry
 from .content import store as content
 from .context import dep_file
 from .output import Writer, signals_held
 from .prerender import key, not_found_page, sitemap_xml
-from .render import Done, render
+from .render import Done
 from .site import Site
 
 if TYPE_CHECKING:
@@ -48,7 +48,12 @@ def run(site: Site, cache: Cache, check: Check) -> list[tuple[str, str]] | None:
     files = check.changed
     if not files or len(files) > FEW or not cache.previous_paths or cache.blocked:
         return None
-    content.current().files.edited = set(files)  # their records in files.json are stale: parse them
+    # Every file but the edited ones was listed without error by the last build.
+    with content.current().trusting(edited=files):
+        return _patch(site, cache, check, files)
+
+
+def _patch(site: Site, cache: Cache, check: Check, files: set[str]) -> list[tuple[str, str]] | None:
     changed, unread = cache.changed_in(files)
     if any(not _editable(dep_file(dep)) for dep in changed) or any(_may_matter(rel) for rel in unread):
         return None
@@ -59,17 +64,13 @@ def run(site: Site, cache: Cache, check: Check) -> list[tuple[str, str]] | None:
         return None
     writer = Writer(site.config.out_dir, update=True)
     writer.start()
-    snapshot = content.current()
     try:
-        # Every file this build does not read again was listed without error by the last one.
-        snapshot.trusted = True
-        try:
-            dones = workers.loop().run_until_complete(_render(site, writer, sorted(todo)))
-        finally:
-            snapshot.trusted = False  # the incremental build, if it takes over, lists as usual
+        dones = workers.loop().run_until_complete(workers.render_many(site, writer, sorted(todo), {}))
         if not all(_same(done, cache.previous(key(done.path))) for done in dones):
             writer.abort()
             return None
+        for rel in (rel for done in dones for rel in done.files):
+            writer.claim(rel)
         workers.loop().run_until_complete(_extras(site, cache, writer))
         with signals_held():
             cache.forget()  # a build killed while it moves files in leaves no record to trust
@@ -122,41 +123,20 @@ def _affected(cache: Cache, changed: dict[str, str], damaged: set[str]) -> dict[
     return todo
 
 
-async def _render(site: Site, writer: Writer, paths: list[str]) -> list[Done]:
-    gate = asyncio.Semaphore(8)
-
-    async def one(path: str) -> Done:
-        async with gate:
-            done = await render(site, writer, path)
-            for rel in done.files:
-                writer.written[rel] = 0
-            return done
-
-    return await asyncio.gather(*(one(p) for p in paths))
-
-
-def _same(done: Done, previous) -> bool:
-    """Whether a path rendered again tells the crawl and the extras what it told before
-    (its deps may differ: they go into the cache)."""
-    if previous is None or done.failure is not None or done.write_errors or any("://" in dep for dep in done.deps):
+def _same(done: Done, previous: Entry | None) -> bool:
+    """Whether a path rendered again tells the crawl and the extras what it told before:
+    every field of its record but the deps (which go into the cache) the same."""
+    if previous is None or any("://" in dep for dep in done.deps):
         return False
     old = previous.done
-    return (
-        (done.kind, done.status, done.route, done.params, done.files, done.url, done.headers, done.location)
-        == (old.kind, old.status, old.route, old.params, list(old.files), old.url, old.headers, old.location)
-        and [tuple(link) for link in done.links] == [tuple(link) for link in old.links]
-        and done.outside_base == list(old.outside_base) and (done.ids is None) == (old.ids is None) and set(done.ids or ()) == set(old.ids or ())
-        and done.fetched == list(old.fetched) and done.needs_client == old.needs_client
-    )
+    return done.needs_client == old.needs_client and dataclasses.replace(done, deps=old.deps, digests=old.digests) == old
 
 
 async def _extras(site: Site, cache: Cache, writer: Writer) -> None:
     """404.html and sitemap.xml, as the full build writes them (the rest of the extras
     depend only on the paths' records, which did not change, and on static/)."""
-    writer.put("404.html", await not_found_page(site))
-    writer.written["404.html"] = 0
+    writer.write("404.html", await not_found_page(site))
     if site.config.origin:
         kind_at, url_at = FIELDS["kind"], FIELDS["url"]
         urls = [fields[url_at] for fields, _ in cache.previous_paths.values() if fields[kind_at] == "page"]
-        writer.put("sitemap.xml", sitemap_xml(site, urls))
-        writer.written["sitemap.xml"] = 0
+        writer.write("sitemap.xml", sitemap_xml(site, urls))

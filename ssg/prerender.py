@@ -329,9 +329,7 @@ class Prerender:
             self._error(d)
         if d.ids is not None:
             here = key(d.path)
-            # A sorted tuple: a tenth of a frozenset's memory (a page has a few ids; a site
-            # tens of thousands of pages), the same in every run, and what the cache keeps.
-            d.ids = self.ids[here] = tuple(sorted(d.ids))
+            self.ids[here] = d.ids
             self.urls[here] = d.url.removeprefix(self.config.base_path) or "/"
             self._follow(d, here)
 

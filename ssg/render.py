@@ -37,7 +37,7 @@ class Done:
     location: str | None = None
     links: list[tuple[str, str]] = field(default_factory=list)  # (site path, fragment), same-site only
     outside_base: list[str] = field(default_factory=list)  # same-host paths outside the base path
-    ids: frozenset[str] | tuple[str, ...] | None = None  # a tuple, sorted, once the queue has it
+    ids: tuple[str, ...] | None = None  # sorted
     fetched: list[str] = field(default_factory=list)
     deps: list[str] = field(default_factory=list)
     failure: Failure | None = None
@@ -110,7 +110,7 @@ def _put(writer: output.Writer, done: Done, rel: str, body: bytes) -> None:
 def _crawl(site: Site, done: Done, r: Rendered, canonical: str, crawl_links: bool) -> None:
     """Parse the HTML just written: its ids, and the same-site paths it links to."""
     found = crawl.find(r.body.decode("utf-8", "replace"))
-    done.ids = found.ids
+    done.ids = tuple(sorted(found.ids))  # a tenth of a frozenset's memory, kept per page by the queue and the cache
     if not crawl_links:
         return
     base_url = site.absolute(canonical)

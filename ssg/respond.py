@@ -58,7 +58,7 @@ async def respond(site: Site, path: str, *, method: str = "GET", request: Any = 
         rendered = await _respond(site, path, method, request, props)
     # Sorted: the record must not depend on the order loads happened to run in.
     rendered.deps = sorted(deps)
-    rendered.digests = dict(sorted(digests.items()))
+    rendered.digests = digests
     return rendered
 
 

@@ -48,20 +48,25 @@ def loop() -> asyncio.AbstractEventLoop:
     return _loops[pid]
 
 
+async def render_many(
+    site: Site, writer: Writer, paths: list[str], props: dict[str, Any], *, crawl_links: bool = True, concurrency: int = 8,
+) -> list[Done]:
+    """Render paths in this process, `concurrency` at a time, so loads waiting on I/O overlap."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(path: str) -> Done:
+        async with gate:
+            return await render(site, writer, path, props.get(path), crawl_links=crawl_links)
+
+    return await asyncio.gather(*(one(p) for p in paths))
+
+
 def render_batch(paths: list[str]) -> list[Done]:
     job = _job
     assert job is not None, "render_batch runs only inside a Pool"
-
-    async def batch() -> list[Done]:
-        gate = asyncio.Semaphore(job.concurrency)
-
-        async def one(path: str) -> Done:
-            async with gate:
-                return await render(job.site, job.writer, path, job.props.get(path), crawl_links=job.crawl_links)
-
-        return await asyncio.gather(*(one(p) for p in paths))
-
-    return loop().run_until_complete(batch())
+    return loop().run_until_complete(
+        render_many(job.site, job.writer, paths, job.props, crawl_links=job.crawl_links, concurrency=job.concurrency)
+    )
 
 
 def _worker_init(parent: int) -> None:

@@ -15,11 +15,13 @@ Two levels of cache:
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import posixpath
 import re
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -155,6 +157,17 @@ class SiteContent:
 
     def listing(self, name: str) -> Listing:
         return _once(self._listings, name, self._scan)
+
+    @contextlib.contextmanager
+    def trusting(self, *, edited: set[str]) -> Iterator[None]:
+        """While the edit shortcut runs: every file but `edited` was listed without error by
+        the last build (so folders are listed only when read whole), and the edited ones
+        are parsed without a look at files.json (their records there are stale)."""
+        self.trusted, self.files.edited = True, set(edited)
+        try:
+            yield
+        finally:
+            self.trusted, self.files.edited = False, set()
 
     def findable(self, name: str, slug: str) -> bool:
         """Whether get(slug) may read the entry's file alone: a trusted snapshot, a folder

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from ..context import front_matter, summary_of
+from ..context import parts_of
 from ..watch import Change
 
 CONFIG_FILES = frozenset({"ssg.toml", "pyproject.toml"})
@@ -79,7 +79,7 @@ def hits(changes: list[Change], known: Collection[str]) -> set[str]:
     """
     found: set[str] = set()
     for c in changes:
-        for part in (front_matter(c.path), summary_of(c.path)):
+        for part in parts_of(c.path):
             if part in known:
                 found.add(part)  # a listing that read only its front matter or summary: which may have changed
         if c.path in known:
