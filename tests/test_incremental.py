@@ -107,12 +107,17 @@ def statuses(folder: Path) -> dict[str, tuple[int, int]]:
     return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
 
 
-def test_one_post_edit_renders_exactly_the_pages_that_read_it(tmp_path):
+def build_after_edit(tmp_path: Path, rel: str, old: str, new: str):
+    """Build the incremental site, edit one file, build again with --explain; return that build."""
     site = tmp_path / "site"
     shutil.copytree(SITES / "incremental", site)
     build(site, tmp_path / "out")
-    edit(site, "content/posts/post-2.md", "More text.", "Changed text.")
-    result = build(site, tmp_path / "out", "--explain")
+    edit(site, rel, old, new)
+    return build(site, tmp_path / "out", "--explain")
+
+
+def test_one_post_edit_renders_exactly_the_pages_that_read_it(tmp_path):
+    result = build_after_edit(tmp_path, "content/posts/post-2.md", "More text.", "Changed text.")
     # The post and the one listing that shows its body (the index); not the tag pages and the
     # endpoint, which list only slugs and titles, nor the other posts.
     assert rendered_paths(result.stderr) == {"/", "/posts/post-2"}
@@ -120,11 +125,7 @@ def test_one_post_edit_renders_exactly_the_pages_that_read_it(tmp_path):
 
 
 def test_a_first_paragraph_edit_renders_the_listings_that_show_its_summary(tmp_path):
-    site = tmp_path / "site"
-    shutil.copytree(SITES / "incremental", site)
-    build(site, tmp_path / "out")
-    edit(site, "content/posts/post-2.md", "Body of post 2", "First paragraph of post 2")
-    result = build(site, tmp_path / "out", "--explain")
+    result = build_after_edit(tmp_path, "content/posts/post-2.md", "Body of post 2", "First paragraph of post 2")
     # The tag pages show summaries: unlike a later paragraph's edit, this one reaches them.
     assert rendered_paths(result.stderr) == {"/", "/posts/post-2", "/tags/t0", "/tags/all"}
     assert "rendered /tags/t0: the summary of content/posts/post-2.md changed" in result.stderr
@@ -132,11 +133,7 @@ def test_a_first_paragraph_edit_renders_the_listings_that_show_its_summary(tmp_p
 
 
 def test_a_front_matter_edit_renders_every_listing_that_reads_it(tmp_path):
-    site = tmp_path / "site"
-    shutil.copytree(SITES / "incremental", site)
-    build(site, tmp_path / "out")
-    edit(site, "content/posts/post-2.md", "title: Post 2", "title: Post Two")
-    result = build(site, tmp_path / "out", "--explain")
+    result = build_after_edit(tmp_path, "content/posts/post-2.md", "title: Post 2", "title: Post Two")
     # Every listing reads every entry's front matter (tagged() reads the tags of all).
     assert {"/", "/posts/post-2", "/tags/t0", "/tags/all", "/tags/t1", "/api/posts.json"} <= rendered_paths(result.stderr)
     assert not {"/posts/post-1", "/posts/post-3", "/about"} & rendered_paths(result.stderr)
