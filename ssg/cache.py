@@ -8,6 +8,11 @@ previous output and its links feed the crawl, with no load or template run. The 
 is one marshal file (`build.cache`), each source's hash stored once, so loading it takes
 milliseconds even for tens of thousands of paths.
 
+A source may be part of a file: a content file's front matter (`a.md#front-matter`) or
+its summary (`a.md#summary`, whose hash only rendering tells: the page that read it passes
+it on in `Done.digests`). The record also keeps what entries() read, so an edit that
+cannot change the paths to build can be patched in by patch.py without a seed.
+
 Anything that can change every page goes into one site-wide key instead: the ssg
 version, the config, SOURCE_DATE_EPOCH, the route tree, every Python module of the site
 outside routes/ (lib/, params/: loads import them), templates/ (includes may be named at
