@@ -120,7 +120,7 @@ class Prerender:
         self.anchors: list[tuple[str, str, str]] = []  # (target key, id, referrer key)
         self.rendered_routes: set[str] = set()
         self.prerendered: dict[str, bool] = {}  # route id -> its `prerender` option, read once
-        self.broken_routes: set[str] = set()  # routes whose module failed to import (reported once)
+        self.broken_routes: set[str] = set()  # routes whose module or entries() failed (reported once)
         self.headers: dict[str, dict[str, str]] = {}  # URL -> headers for _headers
         self.redirects: dict[str, tuple[str, int]] = {}  # URL -> (location, status)
         self.sitemap: list[str] = []
@@ -195,6 +195,7 @@ class Prerender:
             items = list(fn() or []) if fn else []
         except Exception as exc:
             self._failed("entries", route, None, exc, prefix=f"{file}: entries() failed: ")
+            self.broken_routes.add(route.id)  # reported once: not again as a route no entries() listed
             return []
         out = []
         for i, item in enumerate(items):
@@ -457,7 +458,7 @@ class Prerender:
         severity = self._policy("on_unseen_routes")
         if severity:
             for route in self.site.manifest.routes:
-                if route.dynamic and route.id not in self.rendered_routes and self._prerendered(route):
+                if route.dynamic and route.id not in self.rendered_routes and route.id not in self.broken_routes and self._prerendered(route):
                     example = {p.name: "hello" for p in route.rid.params if not p.optional}
                     # entries() lives in +page.py (or +server.py); name that file even when it does not exist yet.
                     module = route.module or route.server or f"{route.dir}/+page.py"

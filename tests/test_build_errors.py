@@ -137,6 +137,19 @@ def test_dynamic_route_without_entries_and_not_crawled(site_copy, config, code, 
         assert not (site.parent / "out" / "items").exists()
 
 
+def test_entries_that_raises_is_one_error_not_also_an_unseen_route(site_copy):
+    site = site_copy("unseen-route")
+    module = site / "routes/items/[id]/+page.py"
+    module.write_text("def entries():\n    return [{'id': ITEMS[0]}]\n\n\n" + module.read_text())
+    result = build(site)
+    assert result.returncode == 1
+    found = [p for p in problems(result.stderr) if "/items/[id]" in p or "items/[id]" in p]
+    assert len(found) == 1, result.stderr
+    (block,) = [problems(result.stderr)[p] for p in found]
+    assert found[0].startswith("error: routes/items/[id]/+page.py: entries() failed: NameError: name 'ITEMS' is not defined")
+    assert 'File "routes/items/[id]/+page.py", line 2, in entries' in block
+
+
 # -- 5. prerender = False ---------------------------------------------------------------------
 
 
