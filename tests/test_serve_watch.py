@@ -220,6 +220,16 @@ def test_a_broken_template_shows_file_and_line_then_recovers(site, server, clien
     wait_until(lambda: "ok: /notes/first renders again" in server.output, what="the recovery note")
 
 
+def test_broken_front_matter_that_entries_reads_shows_file_and_line_then_recovers(site, server, client):
+    post = site / "content/notes/second.md"
+    good = post.read_text()
+    edit(post, good.replace("---\n", "---\ntags: [unclosed\n", 1))
+    broken = wait_until(lambda: (r := client.get("/notes/first/")).status_code == 500 and r, what="the error page")
+    assert "content/notes/second.md:3" in broken.text and "entries() failed" in broken.text
+    edit(post, good)
+    wait_until(lambda: client.get("/notes/first/").status_code == 200, what="recovery after the fix")
+
+
 def test_a_tab_that_loaded_a_page_just_before_a_change_reloads_on_connect(site, server, client):
     html = client.get("/notes/first/").text
     version = int(html.split('data-version="')[1].split('"')[0])

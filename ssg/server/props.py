@@ -55,7 +55,9 @@ class Props:
         and return the keys whose props changed: only those pages depend on it."""
         affected: set[str] = set()
         for route_id, old in list(self.listed.items()):
-            if not hits(changes, old.deps):
+            # A failed entries() read only part of what it meant to (a collection that did
+            # not parse records nothing): any change may be the fix, so it runs again.
+            if old.failure is None and not hits(changes, old.deps):
                 continue
             del self.listed[route_id]
             route = site.manifest.by_id(route_id)
