@@ -76,7 +76,7 @@ def build(
     # 2. Write into a staging folder beside the output: every file, or, when the build
     #    cache lets paths keep their files, only the files that change.
     with collector_paused():  # tens of thousands of records, none of them garbage
-        build_cache = Cache(site, engine=markdown_engine_name(), enabled=not fresh)
+        build_cache = Cache(site, engine=markdown_engine_name(), enabled=not fresh, before=uptodate.sources if uptodate is not None else None)
     reuse = not build_cache.blocked
     if shortcut and reuse and uptodate is not None and uptodate.changed:
         # A few files edited: render just the paths that read them, when nothing else can change.

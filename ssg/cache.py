@@ -42,7 +42,7 @@ from .content.store import known_hash, summary_hash
 from .context import SUMMARY, dep_file, parts_of
 from .render import Done
 from .site import Site
-from .uptodate import RACY_NS
+from .uptodate import RACY_NS, Status
 
 FORMAT = 6  # 4: each source once, deps by number; 5: what the seed read; 6: summaries
 FILE = "build.cache"
@@ -222,8 +222,11 @@ class Entry:
 class Cache:
     """Reads the previous build's record and decides, per path, whether it can be reused."""
 
-    def __init__(self, site: Site, *, engine: str, enabled: bool = True) -> None:
+    def __init__(self, site: Site, *, engine: str, enabled: bool = True, before: dict[str, Status] | None = None) -> None:
         self.site = site
+        # The status of every source before the build (uptodate.Check's walk), to tell a
+        # source edited while the build ran; None when unknown.
+        self.before = before
         self.dir = site.root / ".ssg-cache"
         self.key = site_key(site, engine)
         # The previous build's paths as marshal left them: an Entry is made only for a path
@@ -438,12 +441,12 @@ class Cache:
             "format": FORMAT,
             "key": self.key,
             "out": str(self.site.config.out_dir),
-            "modules": {m: self.hash(m) for m in site_modules(self.site.root)},
+            "modules": {m: self._as_read(m) for m in site_modules(self.site.root)},
             # Each source once; a path's deps are its numbers in this list.
             "sources": sources,
-            "hashes": [self.hash(dep) for dep in sources],
+            "hashes": [self._as_read(dep) for dep in sources],
             # Sorted: the cache, like the output, should not depend on the order of the run.
-            "seed": {dep: self.hash(dep) for dep in sorted(seed_deps)},
+            "seed": {dep: self._as_read(dep) for dep in sorted(seed_deps)},
             "paths": dict(sorted(self.entries.items())),
             "stats": dict(sorted(self.hash.stats.items())),
         })
@@ -465,13 +468,25 @@ class Cache:
                     hashes.append(None)
             paths[k] = (self._compact(done, [number[dep] for dep in done.deps]), paths[k][1])
         for dep in self._changed or ():
-            hashes[number[dep]] = self.hash(dep)
+            hashes[number[dep]] = self._as_read(dep)
         for k in rendered:
             for i in paths[k][0][_DEPS]:
                 if hashes[i] is None:
-                    hashes[i] = self.hash(sources[i])
+                    hashes[i] = self._as_read(sources[i])
         raw["stats"] = dict(sorted(self.hash.stats.items()))
         self._write(raw)
+
+    def _as_read(self, dep: str) -> str | None:
+        """A source's hash for the record; None when its file changed while the build ran
+        (the build may have read the version before), so the next build renders its
+        readers again."""
+        digest = self.hash(dep)
+        if digest is None or self.before is None:
+            return digest
+        seen, hashed = self.before.get(dep_file(dep)), self.hash.stats.get(dep)
+        if seen is not None and hashed is not None and (hashed[0], hashed[1]) != (seen[0], seen[1]):
+            return None
+        return digest
 
     def _write(self, payload: dict[str, Any]) -> None:
         self.dir.mkdir(exist_ok=True)

@@ -15,8 +15,10 @@ changed or deleted by hand (`Check.damaged`).
 The walk skips what ssg never reads: the output folder and its staging folders, the
 cache, hidden folders at the top of the site (.git, .venv, ...), virtual environments,
 `__pycache__` and `node_modules`. A build is not recorded when its pages fetched an
-absolute URL (the remote answer may have changed) or when a source changed while it
-ran. A source changed in the second before the walk is hashed as well (see RACY_NS).
+absolute URL (the remote answer may have changed). The record holds the sources as the
+walk before the build saw them: one changed while the build ran differs from it, so the
+next build runs. A source changed in the second before the walk is hashed as well (see
+RACY_NS).
 """
 
 from __future__ import annotations
@@ -198,14 +200,14 @@ class Check:
         return found
 
     def record(self, written: list[str], counts: dict[str, int]) -> None:
-        """After a successful build: remember it, unless a source changed while it ran."""
-        now = sources(self.config.root.resolve(), self.config.out_dir)
+        """After a successful build: remember it against the sources as the walk before it
+        saw them, so a source changed while it ran differs from the record next time."""
         written = sorted(written)
         folders, files = outputs(self.config.out_dir, folders_of(written)), outputs(self.config.out_dir, written)
-        if now != self.sources or len(files) != len(written):
+        if len(files) != len(written):
             self.forget()
             return
-        self._write((FORMAT, self.key, now, self.racy, _cache_status(self.config.root), folders, files, counts))
+        self._write((FORMAT, self.key, self.sources, self.racy, _cache_status(self.config.root), folders, files, counts))
 
     def _write(self, record: tuple) -> None:
         tmp = self.file.with_name(f".{FILE}.{os.getpid()}")
@@ -218,9 +220,9 @@ class Check:
 
     def record_patch(self, rewritten: list[str]) -> None:
         """After a build that rewrote only some files of the recorded output (patch.py):
-        the last record with those files, their folders and the sources brought up to date."""
-        now = sources(self.config.root.resolve(), self.config.out_dir)
-        if now != self.sources or self.recorded_counts is None:
+        the last record with those files, their folders and the sources brought up to date
+        (as the walk before the build saw them: no second walk of the site)."""
+        if self.recorded_counts is None:
             self.forget()
             return
         files = {**self._files, **outputs(self.config.out_dir, rewritten)}
@@ -229,7 +231,7 @@ class Check:
         if len(files) != len(self._files) or len(folders) != len(self._folders):
             self.forget()  # a file the last build did not write: record it with a full build
             return
-        self._write((FORMAT, self.key, now, self.racy, _cache_status(self.config.root), folders, files, self.recorded_counts))
+        self._write((FORMAT, self.key, self.sources, self.racy, _cache_status(self.config.root), folders, files, self.recorded_counts))
 
     def forget(self) -> None:
         """The last build cannot vouch for the output (it failed, or fetched a URL)."""

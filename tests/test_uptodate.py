@@ -113,6 +113,27 @@ def test_a_source_written_just_before_the_build_is_compared_by_its_contents(tmp_
     assert "<h1>Ho</h1>" in (tmp_path / "out/index.html").read_text()
 
 
+def test_a_source_edited_while_the_build_runs_is_read_again_by_the_next_build(tmp_path):
+    # The load edits its own module after the build imported it, as an editor saving
+    # mid-build would: the output shows the version read, the next build the new one.
+    new = "def load(event):\n    return {'word': 'two'}\n"
+    site = write_site(tmp_path / "site", {
+        "routes/+page.py": (
+            "from pathlib import Path\n\n"
+            "def load(event):\n"
+            f"    Path(__file__).write_text({new!r})\n"
+            "    return {'word': 'one'}\n"
+        ),
+        "routes/+page.html": "<p>{{ data.word }}</p>",
+    })
+    out = tmp_path / "out"
+    build(site, out)
+    assert "<p>one</p>" in (out / "index.html").read_text()
+    assert UNCHANGED not in build(site, out)
+    assert "<p>two</p>" in (out / "index.html").read_text()
+    assert UNCHANGED in build(site, out)
+
+
 class _Remote(BaseHTTPRequestHandler):
     def do_GET(self):
         body = b'{"n": 1}'
