@@ -6,11 +6,13 @@ import datetime
 import os
 from functools import cached_property
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from . import manifest as manifest_mod
 from .config import Config
+from .context import record, tracking
 from .manifest import Manifest, Route
 from .modules import Modules
 from .templates import Templates
@@ -31,6 +33,9 @@ class Site:
         self.templates = Templates(self.root, url=self.url, asset=self.asset, preload=config.preload)
         self.generated_at = (now or build_time()).isoformat().replace("+00:00", "Z")
         self._client = None
+        # Answers that depend only on the routes and their modules (see _remembered).
+        self._memo: dict[tuple, tuple[Any, tuple[str, ...]]] = {}
+        self._memo_for: tuple[Manifest, int] | None = None
         self.jobs = 1  # processes the build renders on (content scans use as many); set by build()
 
     # -- matching ---------------------------------------------------------------------------
@@ -41,6 +46,9 @@ class Site:
 
     def option(self, route: Route, name: str) -> Any:
         """A page option (`prerender`, `trailing_slash`): the page's, else the nearest layout's, else config."""
+        return self._remembered(("option", route.id, name), lambda: self._option(route, name))
+
+    def _option(self, route: Route, name: str) -> Any:
         files = [route.module, route.server] + [layout.module for layout in reversed(route.layouts)]
         for rel in files:
             if rel is not None:
@@ -66,11 +74,38 @@ class Site:
         if bare == "/":
             return "/"
         if route is None:
-            found = self.match(bare)
-            route = found[0] if found else None
-        if route is not None and route.is_page and self.option(route, "trailing_slash") == "always":
+            return self._remembered(("canonical", bare), lambda: self._canonical(bare))
+        return self._slashed(bare, route)
+
+    def _canonical(self, bare: str) -> str:
+        found = self.match(bare)
+        return self._slashed(bare, found[0]) if found else bare
+
+    def _slashed(self, bare: str, route: Route) -> str:
+        if route.is_page and self.option(route, "trailing_slash") == "always":
             return bare + "/"
         return bare
+
+    def _remembered(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """compute(), once per key while the routes and their modules stay the same (a page
+        links to the same few routes again and again). What it read is recorded again on
+        every use, so each page that asks has it among its deps."""
+        if self._memo_for != (self.manifest, self.modules.generation):
+            self._memo, self._memo_for = {}, (self.manifest, self.modules.generation)
+        known = self._memo.get(key)
+        if known is None:
+            read: set[str] = set()
+            try:
+                with tracking(read):
+                    value = compute()
+            finally:
+                for dep in read:  # also when it raised: the dev server retries when they change
+                    record(dep)
+            self._memo[key] = (value, tuple(sorted(read)))
+            return value
+        for dep in known[1]:
+            record(dep)
+        return known[0]
 
     def url(self, path: str) -> str:
         """Template helper: a site-internal link with the base path and trailing slash applied."""
