@@ -11,7 +11,11 @@ milliseconds even for tens of thousands of paths.
 A source may be part of a file: a content file's front matter (`a.md#front-matter`) or
 its summary (`a.md#summary`, whose hash only rendering tells: the page that read it passes
 it on in `Done.digests`). The record also keeps what entries() read, so an edit that
-cannot change the paths to build can be patched in by patch.py without a seed.
+cannot change the paths to build can be patched in by patch.py without a seed. Such a
+patch is appended to `build.journal` as the few entries it changed (a "begin" entry
+first, so a patch killed while it moved files in leaves no record to trust); loading
+replays the journal onto build.cache, and every JOURNAL_PATCHES patches, or any full
+build, writes build.cache whole again.
 
 Anything that can change every page goes into one site-wide key instead: the ssg
 version, the config, SOURCE_DATE_EPOCH, the route tree, every Python module of the site
@@ -44,8 +48,10 @@ from .render import Done
 from .site import Site
 from .uptodate import RACY_NS, Status
 
-FORMAT = 6  # 4: each source once, deps by number; 5: what the seed read; 6: summaries
+FORMAT = 7  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal
 FILE = "build.cache"
+JOURNAL = "build.journal"  # the edit shortcut's patches since build.cache was written whole
+JOURNAL_PATCHES = 64  # patches after which the next one writes build.cache whole again
 FEW = 16  # changed sources up to which a build is an edit (see Cache.few_changes)
 
 
@@ -63,6 +69,7 @@ class Hasher:
         self.stats = stats  # rel -> [mtime_ns, size, hash, racy], from the previous build
         self.memo: dict[str, str | None] = {}
         self.changed = False  # a stat entry was added or refreshed
+        self.updated: set[str] = set()  # which ones
 
     def __call__(self, dep: str) -> str | None:
         """The current hash of a dependency, or None when it cannot be known (a remote URL)."""
@@ -88,6 +95,7 @@ class Hasher:
         if self.stats.get(dep) != [mtime_ns, size, digest, racy]:
             self.stats[dep] = [mtime_ns, size, digest, racy]
             self.changed = True
+            self.updated.add(dep)
 
     def _hash(self, dep: str) -> str | None:
         if "://" in dep:
@@ -125,6 +133,7 @@ class Hasher:
         racy = st.st_mtime_ns >= time.time_ns() - RACY_NS
         self.stats[dep] = [st.st_mtime_ns, st.st_size, digest, racy]
         self.changed = True
+        self.updated.add(dep)
         return digest
 
 
@@ -234,6 +243,7 @@ class Cache:
         self._paths: dict[str, tuple] = {}
         self._sources: list[str] = []
         self._raw: dict[str, Any] = {}
+        self._patches = 0  # in the journal, replayed onto build.cache
         self.seed_deps: dict[str, str | None] = {}  # what entries() read in the previous build -> its hash then
         self.previous_key: dict[str, str] = {}
         self.previous_out = ""
@@ -263,6 +273,9 @@ class Cache:
             raw = marshal.loads(file.read_bytes())
             if raw.get("format") != FORMAT:
                 return {}
+            self._patches = _replay(raw, self.dir / JOURNAL)
+            if self._patches is None:
+                return {}  # a patch was cut short: the output may be ahead of the record
             self.previous_key = dict(raw["key"])
             self.previous_out = str(raw["out"])
             self.previous_modules = dict(raw["modules"])
@@ -389,6 +402,13 @@ class Cache:
         (self.dir / FILE).unlink(missing_ok=True)
         self._forgotten = True
 
+    def begin_patch(self) -> None:
+        """Before the edit shortcut moves its files in: until save_patch() has recorded
+        them, the record does not vouch for the output (a build killed in between finds
+        no previous build)."""
+        if not self._journal(("begin",)):
+            self.forget()
+
     def record(self, k: str, done: Done, props: Any) -> None:
         """Keep a path this build rendered."""
         for dep, (mtime_ns, size, digest) in done.digests.items():
@@ -453,11 +473,15 @@ class Cache:
 
     def save_patch(self, rendered: dict[str, Done]) -> None:
         """After an edit's shortcut (patch.py): the previous record with the paths rendered
-        again and the hashes of the sources that changed. A source new to the record goes
-        at the end of the list, so the other paths' numbers stay valid."""
+        again and the hashes of the sources that changed, appended to the journal as the
+        few entries that differ (build.cache itself is written whole again only every
+        JOURNAL_PATCHES patches). A source new to the record goes at the end of the list,
+        so the other paths' numbers stay valid."""
         raw = self._raw
         sources, hashes, paths = raw["sources"], raw["hashes"], raw["paths"]
+        known = len(sources)
         number = {dep: i for i, dep in enumerate(sources)}
+        changed_hashes: dict[int, str | None] = {}
         for k, done in rendered.items():
             for dep, (mtime_ns, size, digest) in done.digests.items():
                 self.hash.learn(dep, mtime_ns, size, digest)
@@ -468,13 +492,29 @@ class Cache:
                     hashes.append(None)
             paths[k] = (self._compact(done, [number[dep] for dep in done.deps]), paths[k][1])
         for dep in self._changed or ():
-            hashes[number[dep]] = self._as_read(dep)
+            changed_hashes[number[dep]] = hashes[number[dep]] = self._as_read(dep)
         for k in rendered:
             for i in paths[k][0][_DEPS]:
                 if hashes[i] is None:
-                    hashes[i] = self._as_read(sources[i])
-        raw["stats"] = dict(sorted(self.hash.stats.items()))
-        self._write(raw)
+                    changed_hashes[i] = hashes[i] = self._as_read(sources[i])
+        stats = {dep: self.hash.stats[dep] for dep in sorted(self.hash.updated) if dep in self.hash.stats}
+        raw["stats"].update(stats)
+        patch = ("patch", sources[known:], changed_hashes, {k: paths[k] for k in sorted(rendered)}, stats)
+        if self._patches >= JOURNAL_PATCHES or not self._journal(patch):
+            raw["stats"] = dict(sorted(self.hash.stats.items()))
+            self._write(raw)
+
+    def _journal(self, entry: tuple) -> bool:
+        """Append an entry for the record as loaded (its id) to the journal, in one write."""
+        if not self._raw:
+            return False
+        data = marshal.dumps((self._raw["id"], *entry))
+        try:
+            with open(self.dir / JOURNAL, "ab") as journal:
+                journal.write(len(data).to_bytes(4, "little") + data)
+        except OSError:
+            return False
+        return True
 
     def _as_read(self, dep: str) -> str | None:
         """A source's hash for the record; None when its file changed while the build ran
@@ -490,12 +530,46 @@ class Cache:
 
     def _write(self, payload: dict[str, Any]) -> None:
         self.dir.mkdir(exist_ok=True)
+        payload["id"] = os.urandom(8).hex()  # the journal's entries name the record they follow
         tmp = self.dir / f".{FILE}.{os.getpid()}"
         tmp.write_bytes(marshal.dumps(payload))
         os.replace(tmp, self.dir / FILE)
+        (self.dir / JOURNAL).unlink(missing_ok=True)  # its patches are in the record now
         gitignore = self.dir / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("*\n")
+
+
+def _replay(raw: dict[str, Any], journal: Path) -> int | None:
+    """Apply the journal's patches for this record (by its id) to it, in order; return
+    how many, or None when one was begun and never finished (the edit shortcut was killed
+    while it moved files in). Entries of another record, or cut short, are left out."""
+    try:
+        data = journal.read_bytes()
+    except OSError:
+        return 0
+    patches, open_patch, at = 0, False, 0
+    while at + 4 <= len(data):
+        size = int.from_bytes(data[at : at + 4], "little")
+        chunk = data[at + 4 : at + 4 + size]
+        at += 4 + size
+        if len(chunk) < size:
+            return None if open_patch else patches  # the last entry, cut short
+        entry = marshal.loads(chunk)
+        if entry[0] != raw["id"]:
+            continue
+        if entry[1] == "begin":
+            open_patch = True
+            continue
+        _, _, new_sources, hashes, paths, stats = entry
+        raw["sources"].extend(new_sources)
+        raw["hashes"].extend([None] * len(new_sources))
+        for i, digest in hashes.items():
+            raw["hashes"][i] = digest
+        raw["paths"].update(paths)
+        raw["stats"].update(stats)
+        patches, open_patch = patches + 1, False
+    return None if open_patch else patches
 
 
 def _name(dep: str) -> str:

@@ -73,7 +73,7 @@ def _patch(site: Site, cache: Cache, check: Check, files: set[str]) -> list[tupl
             writer.claim(rel)
         workers.loop().run_until_complete(_extras(site, cache, writer))
         with signals_held():
-            cache.forget()  # a build killed while it moves files in leaves no record to trust
+            cache.begin_patch()  # a build killed while it moves files in leaves no record to trust
             writer.commit(prune=False)
             cache.save_patch({key(d.path): d for d in dones})
     except BaseException:

@@ -33,9 +33,9 @@ from typing import Any
 
 from . import __version__
 
-FORMAT = 2
+FORMAT = 3
 FILE = "uptodate"
-CACHE = "build.cache"  # the build cache (cache.py)
+CACHE = ("build.cache", "build.journal")  # the build cache (cache.py)
 ENVIRONMENT = ("SOURCE_DATE_EPOCH", "SSG_MARKDOWN")  # what a build reads besides its files
 SKIP = frozenset({"__pycache__", "node_modules"})
 
@@ -125,13 +125,17 @@ def _same_status(out: Path, recorded: dict[str, Status]) -> bool:
     return True
 
 
-def _cache_status(root: Path) -> Status | None:
+def _cache_status(root: Path) -> list[Status | None]:
     """The build cache's status: a damaged cache must be reported by a build, not skipped."""
-    try:
-        st = os.stat(root / ".ssg-cache" / CACHE)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+    found: list[Status | None] = []
+    for name in CACHE:
+        try:
+            st = os.stat(root / ".ssg-cache" / name)
+        except OSError:
+            found.append(None)
+            continue
+        found.append((st.st_mtime_ns, st.st_size, st.st_ino))
+    return found
 
 
 class Check:

@@ -158,3 +158,95 @@ def test_the_shortcut_parses_the_edited_file_without_loading_the_front_matter_in
         monkeypatch.undo()
         store.reset()
     assert snapshot(tmp_path / "out") == clean_build(site, tmp_path)
+
+
+def _journal_entry(site: Path, *entry) -> bytes:
+    """A build.journal entry for the record build.cache holds now."""
+    import marshal
+
+    record = marshal.loads((site / ".ssg-cache/build.cache").read_bytes())
+    data = marshal.dumps((record["id"], *entry))
+    return len(data).to_bytes(4, "little") + data
+
+
+def test_a_patch_is_appended_to_the_journal_and_build_cache_is_left_as_it_was(site, tmp_path):
+    out, cache = tmp_path / "out", site / ".ssg-cache/build.cache"
+    before = (cache.stat().st_ino, cache.stat().st_mtime_ns, cache.read_bytes())
+    for n in (1, 2):
+        edit(site, f"content/posts/post-{n}.md", "More text.", "Changed text.")
+        assert PATCHED in build(site, out).stderr
+    assert (cache.stat().st_ino, cache.stat().st_mtime_ns, cache.read_bytes()) == before
+    assert (site / ".ssg-cache/build.journal").stat().st_size > 0
+    # The record with its patches vouches for the output: an edit touching nothing renders nothing.
+    (site / "content/posts/post-3.md").touch()
+    result = build(site, out, "--explain")
+    assert "none of them read what changed" in result.stderr, result.stderr
+    assert snapshot(out) == clean_build(site, tmp_path)
+
+
+def test_a_full_build_writes_the_record_whole_and_drops_the_journal(site, tmp_path):
+    out = tmp_path / "out"
+    edit(site, "content/posts/post-1.md", "More text.", "Changed text.")
+    assert PATCHED in build(site, out).stderr
+    assert (site / ".ssg-cache/build.journal").exists()
+    edit(site, "routes/about/+page.py", "return", "return")
+    (site / "routes/about/+page.py").write_text((site / "routes/about/+page.py").read_text() + "\n")
+    assert PATCHED not in build(site, out).stderr
+    assert not (site / ".ssg-cache/build.journal").exists()
+    edit(site, "content/posts/post-2.md", "More text.", "Changed text.")
+    assert PATCHED in build(site, out).stderr
+    assert snapshot(out) == clean_build(site, tmp_path)
+
+
+def test_a_patch_begun_and_never_finished_leaves_no_record_to_trust(site, tmp_path):
+    # As if the shortcut had been killed while it moved its files in.
+    out = tmp_path / "out"
+    with open(site / ".ssg-cache/build.journal", "ab") as journal:
+        journal.write(_journal_entry(site, "begin"))
+    os.utime(site / "content/posts/post-3.md")  # something for the build to look at
+    result = build(site, out, "--explain")
+    assert "rendered /about: no previous build" in result.stderr, result.stderr
+    assert snapshot(out) == clean_build(site, tmp_path)
+
+
+def test_a_patch_cut_short_in_the_journal_renders_its_paths_again(site, tmp_path):
+    out = tmp_path / "out"
+    edit(site, "content/posts/post-2.md", "More text.", "Changed text.")
+    assert PATCHED in build(site, out).stderr
+    journal = site / ".ssg-cache/build.journal"
+    journal.write_bytes(journal.read_bytes()[:-3])
+    edit(site, "content/posts/post-1.md", "More text.", "Changed text.")
+    result = build(site, out, "--explain")
+    assert "rendered /about: no previous build" in result.stderr, result.stderr
+    assert snapshot(out) == clean_build(site, tmp_path)
+
+
+def test_the_journal_is_folded_into_the_record_after_its_last_patch(site, tmp_path, monkeypatch):
+    from ssg import cache
+
+    monkeypatch.setattr(cache, "JOURNAL_PATCHES", 2)
+    out = tmp_path / "out"
+    for n in (1, 2, 3):
+        edit(site, f"content/posts/post-{n}.md", "More text.", "Changed text.")
+        # In this process, so the limit above holds (a build like `ssg build`'s).
+        assert PATCHED in _build_here(site, out, monkeypatch)
+        assert (site / ".ssg-cache/build.journal").exists() == (n < 3)
+    assert snapshot(out) == clean_build(site, tmp_path)
+
+
+def _build_here(site: Path, out: Path, monkeypatch) -> str:
+    from ssg import config as config_mod, uptodate
+    from ssg.build import build as build_site
+    from ssg.content import store
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    for name in [n for n in sys.modules if n == "lib" or n.startswith("lib.")]:
+        monkeypatch.delitem(sys.modules, name)  # another test site's lib/, imported in this process
+    cfg = config_mod.load(site).replace(out=str(out))
+    store.reset()
+    try:
+        summary = build_site(cfg, jobs=1, uptodate=uptodate.Check(cfg))
+    finally:
+        store.reset()
+    assert summary.ok
+    return PATCHED if summary.patched else "built"
