@@ -77,10 +77,16 @@ def build(
     #    cache lets paths keep their files, only the files that change.
     with collector_paused():  # tens of thousands of records, none of them garbage
         build_cache = Cache(site, engine=markdown_engine_name(), enabled=not fresh, before=uptodate.sources if uptodate is not None else None)
+        # They live as long as the build: out of the collector's sight, so that its first
+        # collection after the pause does not walk them all (0.1 s at 40,000 posts).
+        gc.freeze()
     reuse = not build_cache.blocked
     if shortcut and reuse and uptodate is not None and uptodate.changed:
         # A few files edited: render just the paths that read them, when nothing else can change.
-        rendered = patch.run(site, build_cache, uptodate)
+        try:
+            rendered = patch.run(site, build_cache, uptodate)
+        finally:
+            gc.unfreeze()
         if rendered is not None:
             return Summary(
                 Result(), time.perf_counter() - started, str(config.out_dir),

@@ -131,6 +131,8 @@ def _build(args: argparse.Namespace) -> int:
     if args.report:
         write_report(summary, args.report)
     print(summary_text(summary), file=sys.stderr)
+    if _held is not None:
+        _held.append((check, summary))  # freed by the exit, not one by one (see run())
     return 0 if summary.ok else 1
 
 
@@ -191,6 +193,9 @@ def _new(args: argparse.Namespace) -> int:
     return 0
 
 
+_held: list | None = None  # what the build made, kept alive until run() exits the process
+
+
 def run() -> None:
     """The `ssg` command: main(), then exit without tearing the interpreter down.
 
@@ -199,6 +204,8 @@ def run() -> None:
     4,000 posts. Output is flushed and exit handlers run first (the content cache saves
     in one); an exception from main() leaves the usual way, with its traceback.
     """
+    global _held
+    _held = []
     code = main()
     if sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)  # a profiler or debugger writes its results once the program returns

@@ -105,8 +105,10 @@ def _affected(cache: Cache, changed: dict[str, str], damaged: set[str]) -> dict[
     deps_at, files_at = FIELDS["deps"], FIELDS["files"]
     todo: dict[str, str] = {}
     owned: set[str] = set()
+    read = numbers.keys()
     for k, (fields, props) in cache.previous_paths.items():
-        hit = next((numbers[i] for i in fields[deps_at] if i in numbers), None)
+        deps = fields[deps_at]
+        hit = None if read.isdisjoint(deps) else next(numbers[i] for i in deps if i in numbers)
         files = fields[files_at]
         if hit is None and damaged and not damaged.isdisjoint(files):
             todo[k] = "its files in the output were changed or deleted"
