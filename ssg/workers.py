@@ -51,14 +51,18 @@ def loop() -> asyncio.AbstractEventLoop:
 async def render_many(
     site: Site, writer: Writer, paths: list[str], props: dict[str, Any], *, crawl_links: bool = True, concurrency: int = 8,
 ) -> list[Done]:
-    """Render paths in this process, `concurrency` at a time, so loads waiting on I/O overlap."""
+    """Render paths in this process, `concurrency` at a time, so loads waiting on I/O overlap.
+    The Markdown bodies they render go to the content cache together, at the end."""
+    from .content import diskcache
+
     gate = asyncio.Semaphore(concurrency)
 
     async def one(path: str) -> Done:
         async with gate:
             return await render(site, writer, path, props.get(path), crawl_links=crawl_links)
 
-    return await asyncio.gather(*(one(p) for p in paths))
+    with diskcache.for_root(site.root).held():
+        return await asyncio.gather(*(one(p) for p in paths))
 
 
 def render_batch(paths: list[str]) -> list[Done]:

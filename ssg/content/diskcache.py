@@ -22,7 +22,9 @@ cost 0.4-1 ms on the ext4 development VM (a cold 1,000-page build paid a second 
 an insert in WAL mode without fsync about 0.07 ms; reads cost about the same (~0.04 ms);
 and one file is easier to keep between CI runs and to prune (a DELETE). Concurrency: WAL
 lets the worker processes read while one writes (writes wait on a busy timeout, and one
-that still fails is skipped); every insert commits at once, so the other workers see it.
+that still fails is skipped). An insert commits at once, so the other workers see it,
+except inside `held()`: a worker holds the bodies of a batch of paths and writes them in
+one transaction at its end (a commit per body cost as much as the insert).
 Each process opens its own connection, and `os.register_at_fork` closes it before any
 fork, so a child never uses its parent's. A damaged row (checksum) or database is a
 miss (the body is rendered again); the next `ssg build` replaces a database sqlite
@@ -36,6 +38,7 @@ everything (and still writes what it made). SSG_CONTENT_CACHE=off turns the cach
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime
 import hashlib
 import json
@@ -45,6 +48,7 @@ import sqlite3
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -436,6 +440,10 @@ class DiskCache:
         toc = json.dumps([[h.level, h.id, h.text] for h in body.toc], separators=(",", ":"))
         self.bodies.put(key, (body.html, body.summary, toc, json.dumps([list(link) for link in links], separators=(",", ":"))))
 
+    def held(self) -> contextlib.AbstractContextManager[None]:
+        """Bodies put inside the block are written in one transaction at its end (Bodies.held)."""
+        return self.bodies.held() if writing() else contextlib.nullcontext()
+
     @property
     def bodies(self) -> Bodies:
         if self._bodies is None:
@@ -468,6 +476,21 @@ class Bodies:
         self.off = False  # unusable in this process (unwritable, damaged): no cache
         self._retry = 0.0  # when to try opening it again after it was busy
         self._lock = threading.Lock()
+        self._held: dict[str, tuple[str, str, str, str]] | None = None  # rows put inside held()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Keep the rows put inside the block (this process reads them back from memory)
+        and write them in one transaction when it ends."""
+        if self._held is not None:
+            yield  # inside an outer block: written at its end
+            return
+        self._held = {}
+        try:
+            yield
+        finally:
+            rows, self._held = self._held, None
+            self._insert(rows)
 
     def _db(self) -> sqlite3.Connection | None:
         if self._pid != os.getpid():
@@ -497,6 +520,8 @@ class Bodies:
 
     def get(self, key: str) -> tuple[str, str, str, str] | None:
         """(html, summary, toc as JSON, links as JSON), or None."""
+        if self._held is not None and key in self._held:
+            return self._held[key]
         with self._lock:
             db = self._db()
             if db is None:
@@ -517,6 +542,9 @@ class Bodies:
         """(summary, links as JSON) of the rows found, each checked by their own checksum
         (no HTML read); a query per few hundred keys."""
         found: dict[str, tuple[str, str]] = {}
+        if self._held:
+            found = {key: (row[1], row[3]) for key in keys if (row := self._held.get(key)) is not None}
+            keys = [key for key in keys if key not in found]
         with self._lock:
             db = self._db()
             if db is None:
@@ -546,15 +574,30 @@ class Bodies:
                 pass
 
     def put(self, key: str, value: tuple[str, str, str, str]) -> None:
+        if self._held is not None:
+            self._held[key] = value
+            return
+        self._insert({key: value})
+
+    def _insert(self, rows: dict[str, tuple[str, str, str, str]]) -> None:
+        if not rows:
+            return
+        now = int(time.time())
+        params = [(key, *value, _checksum(key, value), now, _checksum(key, (value[1], value[3]))) for key, value in rows.items()]
         with self._lock:
             db = self._db()
             if db is None:
                 return
             try:
-                db.execute(f"insert or replace into {_TABLE} (key, html, summary, toc, links, sum, used, summary_sum) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                           (key, *value, _checksum(key, value), int(time.time()), _checksum(key, (value[1], value[3]))))
+                db.execute("begin")
+                try:
+                    db.executemany(f"insert or replace into {_TABLE} (key, html, summary, toc, links, sum, used, summary_sum) values (?, ?, ?, ?, ?, ?, ?, ?)", params)
+                    db.execute("commit")
+                except BaseException:
+                    db.execute("rollback")
+                    raise
             except sqlite3.OperationalError:
-                pass  # still locked after the busy timeout, or a full disk: this body is not kept
+                pass  # still locked after the busy timeout, or a full disk: these bodies are not kept
             except sqlite3.Error as exc:
                 self._failed(exc)
 
