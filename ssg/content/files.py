@@ -84,7 +84,7 @@ class Parsed:
         if self.text is None:
             assert self.root is not None
             try:
-                raw = (self.root / self.rel).read_bytes()
+                raw = read_file(os.path.join(self.root, self.rel))
             except OSError:
                 raise ContentError(self.rel, None, "does not exist") from None
             _, body, body_line = frontmatter.split(frontmatter.decode(raw, self.rel), self.rel)
@@ -111,6 +111,20 @@ class _LazyLines(Mapping):
 
     def __len__(self) -> int:
         return len(self._parsed.lines)
+
+
+def read_file(path: str) -> bytes:
+    """A whole file, with plain os calls: a build reads every content file, most of them
+    twice (front matter, then the body to render), and pathlib's read_bytes() cost more
+    than twice as much."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 PREFETCH_MIN = 200  # files to parse before forking for them pays off
@@ -252,7 +266,7 @@ class Files:
 
     def _parse(self, rel: str, stamp: tuple[int, int]) -> Parsed:
         try:
-            raw = (self.root / rel).read_bytes()
+            raw = read_file(self.prefix + rel)
             text = frontmatter.decode(raw, rel)
             data, lines, body, body_line = frontmatter.parse(text, rel)
         except ContentError as exc:
