@@ -112,7 +112,13 @@ class Writer:
         # relative name cannot resolve outside it.
         parent = rel.rpartition("/")[0]
         if parent and parent not in self._dirs:
-            os.makedirs(self._prefix + parent, exist_ok=True)
+            try:
+                os.mkdir(self._prefix + parent)  # most often the folder above is there: one call
+            except FileExistsError:
+                if not os.path.isdir(self._prefix + parent):
+                    raise
+            except FileNotFoundError:
+                os.makedirs(self._prefix + parent, exist_ok=True)
             self._dirs.add(parent)
         _write_file(self._prefix + rel, body)
 
