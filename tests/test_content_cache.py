@@ -538,6 +538,31 @@ def test_prune_drops_bodies_no_build_used_for_a_month(tmp_path):
     store.reset()
 
 
+def test_held_bodies_are_read_back_and_written_in_bounded_batches(tmp_path, monkeypatch):
+    # A worker holds the bodies of its batch of paths; a listing that renders thousands of
+    # bodies itself must not hold them all.
+    (tmp_path / ".ssg-cache").mkdir()
+    db_file = tmp_path / ".ssg-cache/content/bodies.sqlite"
+    held = diskcache.Bodies(db_file, tmp_path)
+    monkeypatch.setattr(diskcache, "HELD_ROWS", 4)
+
+    def on_disk() -> int:
+        if not db_file.exists():
+            return 0
+        with sqlite3.connect(db_file) as db:
+            return db.execute(f"select count(*) from {diskcache._TABLE}").fetchone()[0]
+
+    with held.held():
+        for n in range(10):
+            held.put(f"k{n}", (f"<p>{n}</p>", f"<p>{n}</p>", "[]", "[]"))
+            assert len(held._held) < 4
+        assert held.get("k9") == ("<p>9</p>", "<p>9</p>", "[]", "[]"), "a held row is read back before it is written"
+        assert held.get_summaries(["k9", "k0"]) == {"k9": ("<p>9</p>", "[]"), "k0": ("<p>0</p>", "[]")}
+        assert on_disk() == 8, "written four at a time"
+    assert on_disk() == 10 and held._held is None
+    held.close()
+
+
 # -- a collection's first scan parses on several processes ----------------------------------------
 
 

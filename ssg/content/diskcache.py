@@ -70,6 +70,7 @@ KEEP = 30 * DAY
 clock, so a cache restored after a quiet month is kept) is deleted by the daily prune."""
 REFRESH = 7 * DAY
 """A body read this long after it was last written or refreshed is marked used again."""
+HELD_ROWS = 64  # rows Bodies.held() keeps before writing them, in one transaction
 
 
 def _env_off() -> bool:
@@ -574,10 +575,14 @@ class Bodies:
                 pass
 
     def put(self, key: str, value: tuple[str, str, str, str]) -> None:
-        if self._held is not None:
-            self._held[key] = value
+        if self._held is None:
+            self._insert({key: value})
             return
-        self._insert({key: value})
+        self._held[key] = value
+        if len(self._held) >= HELD_ROWS:
+            # A listing that renders thousands of bodies itself: memory stays flat.
+            rows, self._held = self._held, {}
+            self._insert(rows)
 
     def _insert(self, rows: dict[str, tuple[str, str, str, str]]) -> None:
         if not rows:
