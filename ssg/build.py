@@ -76,7 +76,10 @@ def build(
     # 2. Write into a staging folder beside the output: every file, or, when the build
     #    cache lets paths keep their files, only the files that change.
     with collector_paused():  # tens of thousands of records, none of them garbage
-        build_cache = Cache(site, engine=markdown_engine_name(), enabled=not fresh, before=uptodate.sources if uptodate is not None else None)
+        build_cache = Cache(
+            site, engine=markdown_engine_name(), enabled=not fresh,
+            before=uptodate.sources if uptodate is not None else None, started=uptodate.started if uptodate is not None else 0,
+        )
         # They live as long as the build: out of the collector's sight, so that its first
         # collection after the pause does not walk them all (0.1 s at 40,000 posts).
         gc.freeze()
@@ -92,9 +95,13 @@ def build(
                 Result(), time.perf_counter() - started, str(config.out_dir),
                 reused=len(build_cache.previous_paths) - len(rendered), rendered=rendered, counts=uptodate.recorded_counts,
             )
-    damaged = uptodate.damaged if uptodate is not None and reuse else None
-    writer = Writer(config.out_dir, update=reuse and config.out_dir.is_dir(), damaged=damaged)
-    writer.start()
+    try:
+        damaged = uptodate.damaged if uptodate is not None and reuse else None
+        writer = Writer(config.out_dir, update=reuse and config.out_dir.is_dir(), damaged=damaged)
+        writer.start()
+    except BaseException:
+        gc.unfreeze()
+        raise
     try:
         # 3. Seed the queue, render every path, crawl what it links to.
         pre = Prerender(site, writer, progress=progress, jobs=site.jobs, concurrency=concurrency, cache=build_cache)

@@ -29,6 +29,7 @@ warning, never trusted. `ssg build --fresh` ignores it.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import json
@@ -46,12 +47,12 @@ from .content.store import known_hash, summary_hash
 from .context import SUMMARY, dep_file, parts_of
 from .render import Done
 from .site import Site
-from .uptodate import RACY_NS, Status
+from .uptodate import RACY_NS, SKIP, Status
 
 FORMAT = 7  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal
 FILE = "build.cache"
 JOURNAL = "build.journal"  # the edit shortcut's patches since build.cache was written whole
-JOURNAL_PATCHES = 64  # patches after which the next one writes build.cache whole again
+JOURNAL_PATCHES = 64  # patches the journal holds at most: the next one writes build.cache whole again
 FEW = 16  # changed sources up to which a build is an edit (see Cache.few_changes)
 
 
@@ -70,6 +71,7 @@ class Hasher:
         self.memo: dict[str, str | None] = {}
         self.changed = False  # a stat entry was added or refreshed
         self.updated: set[str] = set()  # which ones
+        self.listings: dict[str, list[str]] = {}  # folder dep -> the files its hash lists
 
     def __call__(self, dep: str) -> str | None:
         """The current hash of a dependency, or None when it cannot be known (a remote URL)."""
@@ -107,7 +109,8 @@ class Hasher:
             if not path.is_dir():
                 return "missing"
             # A folder's listing: which files it holds (their contents are deps of their own).
-            return _digest("\n".join(_files_below(str(path))).encode())
+            names = self.listings[dep] = _files_below(str(path))
+            return _digest("\n".join(names).encode())
         file = dep_file(dep)  # a content file's front matter is hashed on its own
         try:
             st = os.stat(self.prefix + file)
@@ -231,11 +234,15 @@ class Entry:
 class Cache:
     """Reads the previous build's record and decides, per path, whether it can be reused."""
 
-    def __init__(self, site: Site, *, engine: str, enabled: bool = True, before: dict[str, Status] | None = None) -> None:
+    def __init__(
+        self, site: Site, *, engine: str, enabled: bool = True, before: dict[str, Status] | None = None, started: int = 0,
+    ) -> None:
         self.site = site
-        # The status of every source before the build (uptodate.Check's walk), to tell a
-        # source edited while the build ran; None when unknown.
+        # The status of every source before the build (uptodate.Check's walk, made at
+        # `started`, in ns), to tell a source changed while the build ran; None when unknown.
         self.before = before
+        self.started = started
+        self._before_sorted: list[str] | None = None
         self.dir = site.root / ".ssg-cache"
         self.key = site_key(site, engine)
         # The previous build's paths as marshal left them: an Entry is made only for a path
@@ -517,16 +524,42 @@ class Cache:
         return True
 
     def _as_read(self, dep: str) -> str | None:
-        """A source's hash for the record; None when its file changed while the build ran
-        (the build may have read the version before), so the next build renders its
-        readers again."""
+        """A source's hash for the record; None when it changed while the build ran (edited,
+        added, deleted, or a folder that gained or lost a file): the build may have read the
+        version before, so the next build renders its readers again."""
         digest = self.hash(dep)
-        if digest is None or self.before is None:
+        if digest is None or self.before is None or dep.startswith("ssg:"):
             return digest
-        seen, hashed = self.before.get(dep_file(dep)), self.hash.stats.get(dep)
-        if seen is not None and hashed is not None and (hashed[0], hashed[1]) != (seen[0], seen[1]):
+        if dep.endswith("/"):
+            return None if self._listing_changed(dep, digest) else digest
+        seen = self.before.get(dep_file(dep))
+        if seen is None:  # not there before the build, or outside the walk (.venv/, ...)
+            return None if digest != "missing" and self._new(dep_file(dep)) else digest
+        if digest == "missing":
             return None
-        return digest
+        hashed = self.hash.stats.get(dep)
+        return None if hashed is not None and (hashed[0], hashed[1]) != (seen[0], seen[1]) else digest
+
+    def _listing_changed(self, dep: str, digest: str) -> bool:
+        assert self.before is not None
+        if digest == "missing":
+            return dep in self.before
+        if self._before_sorted is None:
+            self._before_sorted = sorted(self.before)
+        keys = self._before_sorted
+        start = bisect.bisect_left(keys, dep)
+        end = bisect.bisect_left(keys, dep[:-1] + "0")  # "0" follows "/": past every name below dep
+        before = {k[len(dep):] for k in keys[start:end] if not k.endswith("/")}
+        now = {name for name in self.hash.listings.get(dep, ()) if SKIP.isdisjoint(name.split("/"))}
+        return bool(before - now) or any(self._new(dep + name) for name in now - before)
+
+    def _new(self, rel: str) -> bool:
+        """Whether a file was made or moved in since the walk before the build."""
+        try:
+            st = os.stat(os.path.join(self.site.root, rel))
+        except OSError:
+            return False
+        return max(st.st_mtime_ns, st.st_ctime_ns) >= self.started
 
     def _write(self, payload: dict[str, Any]) -> None:
         self.dir.mkdir(exist_ok=True)
@@ -546,8 +579,10 @@ def _replay(raw: dict[str, Any], journal: Path) -> int | None:
     while it moved files in). Entries of another record, or cut short, are left out."""
     try:
         data = journal.read_bytes()
-    except OSError:
+    except FileNotFoundError:
         return 0
+    except OSError:
+        return None  # unreadable: it may hold a patch begun and never finished
     patches, open_patch, at = 0, False, 0
     while at + 4 <= len(data):
         size = int.from_bytes(data[at : at + 4], "little")

@@ -110,17 +110,18 @@ def _build(args: argparse.Namespace) -> int:
     if args.no_crawl:
         overrides["prerender"] = {"crawl": False}
     config = _load_config(args, **{k: v for k, v in overrides.items() if v is not None})
-    check = uptodate.Check(config)
-    if check.unchanged and not args.fresh and not args.report:
-        print(unchanged_text(config.out_dir, check.counts, time.perf_counter() - started), file=sys.stderr)
-        return 0
-    from .build import build
+    with uptodate.one_build_at_a_time(config.root):
+        check = uptodate.Check(config)
+        if check.unchanged and not args.fresh and not args.report:
+            print(unchanged_text(config.out_dir, check.counts, time.perf_counter() - started), file=sys.stderr)
+            return 0
+        from .build import build
 
-    progress = Progress()
-    try:
-        summary = build(config, progress=progress, jobs=args.jobs, fresh=args.fresh, uptodate=check, shortcut=not args.report)
-    finally:
-        progress.clear()  # also on Ctrl-C, so the next message starts on a clean line
+        progress = Progress()
+        try:
+            summary = build(config, progress=progress, jobs=args.jobs, fresh=args.fresh, uptodate=check, shortcut=not args.report)
+        finally:
+            progress.clear()  # also on Ctrl-C, so the next message starts on a clean line
     for problem in summary.result.warnings + summary.result.errors:
         print(problem_text(problem), file=sys.stderr)
         if os.environ.get("GITHUB_ACTIONS") == "true":

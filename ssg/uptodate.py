@@ -23,11 +23,13 @@ RACY_NS).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import marshal
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -243,6 +245,34 @@ class Check:
             self.file.unlink()
         except FileNotFoundError:
             pass
+
+
+@contextlib.contextmanager
+def one_build_at_a_time(root: Path) -> Iterator[None]:
+    """Hold `.ssg-cache/lock` while a build of the site reads and writes its records: a
+    second `ssg build` of the same site waits for the first (their records would mix).
+    Without a lock to be had (no .ssg-cache/ yet, a read-only site folder, no fcntl), the
+    build runs anyway."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    try:
+        # No records yet, nothing to mix; and a build refused for its options writes nothing.
+        fd = os.open(root / ".ssg-cache" / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    except OSError:
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another ssg build of {root} to finish", file=sys.stderr, flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _digest(root: Path, rel: str) -> str:

@@ -134,6 +134,53 @@ def test_a_source_edited_while_the_build_runs_is_read_again_by_the_next_build(tm
     assert UNCHANGED in build(site, out)
 
 
+@pytest.mark.parametrize("change", ["added", "deleted"])
+def test_a_file_added_or_deleted_while_the_build_runs_is_listed_again_by_the_next_build(tmp_path, change):
+    # The load lists a folder, then a file appears in it (or goes), as a checkout or an
+    # editor might do mid-build: the next build lists it again.
+    site = write_site(tmp_path / "site", {
+        "routes/+page.py": (
+            "from pathlib import Path\n"
+            "from ssg.content import collection\n\n"
+            "def load(event):\n"
+            "    titles = sorted(p.title for p in collection('notes'))\n"
+            "    b = Path(__file__).parents[1] / 'content/notes/b.md'\n"
+            f"    if {change == 'added'} and not b.exists():\n"
+            "        b.write_text('---\\ntitle: B\\n---\\nB.\\n')\n"
+            f"    if {change == 'deleted'} and b.exists():\n"
+            "        b.unlink()\n"
+            "    return {'titles': titles}\n"
+        ),
+        "routes/+page.html": "<p>{{ data.titles | join(',') }}</p>",
+        "content/notes/a.md": "---\ntitle: A\n---\nA.\n",
+        **({"content/notes/b.md": "---\ntitle: B\n---\nB.\n"} if change == "deleted" else {}),
+    })
+    out = tmp_path / "out"
+    build(site, out)
+    assert (out / "index.html").read_text() == ("<p>A</p>" if change == "added" else "<p>A,B</p>")
+    assert UNCHANGED not in build(site, out)
+    assert (out / "index.html").read_text() == ("<p>A,B</p>" if change == "added" else "<p>A</p>")
+
+
+def test_a_second_build_of_the_site_waits_for_the_first(tmp_path):
+    # Two builds of one site at once would mix their records: the second waits.
+    import fcntl
+    import subprocess
+    import sys
+
+    site = write_site(tmp_path / "site", {"routes/+page.html": "<h1>Hi</h1>"})
+    (site / ".ssg-cache").mkdir()
+    with open(site / ".ssg-cache/lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a build running now would
+        second = subprocess.Popen([sys.executable, "-m", "ssg.cli", "build", "-C", str(site), "--out", str(tmp_path / "out")],
+                                  env=env(), stderr=subprocess.PIPE, text=True)
+        assert "waiting for another ssg build" in second.stderr.readline()
+        assert second.poll() is None and not (tmp_path / "out").exists()
+    _, rest = second.communicate(timeout=60)
+    assert second.returncode == 0, rest
+    assert (tmp_path / "out/index.html").read_text() == "<h1>Hi</h1>"
+
+
 class _Remote(BaseHTTPRequestHandler):
     def do_GET(self):
         body = b'{"n": 1}'

@@ -338,6 +338,8 @@ class DevApp:
             return
         changes = todo.changes
         self.batch += 1
+        if self.site is not None:
+            self.site.forget_remembered()
         self.printed.clear()
         for c in todo.python:
             sitecode.drop_bytecode(self.root / c.path)
