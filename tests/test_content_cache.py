@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -580,6 +581,7 @@ def test_scan_on_several_processes_reads_what_one_process_reads(tmp_path, monkey
     def parse(text, file):
         with open(parsers, "a") as f:
             f.write(f"{os.getpid()}\n")
+        time.sleep(0.005)  # long enough that one process cannot take both halves before the other starts
         return real(text, file)
 
     monkeypatch.setattr(frontmatter, "parse", parse)
