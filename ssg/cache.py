@@ -49,7 +49,7 @@ from .render import Done
 from .site import Site
 from .uptodate import RACY_NS, SKIP, Status
 
-FORMAT = 7  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal
+FORMAT = 8  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed
 FILE = "build.cache"
 JOURNAL = "build.journal"  # the edit shortcut's patches since build.cache was written whole
 JOURNAL_PATCHES = 64  # patches the journal holds at most: the next one writes build.cache whole again

@@ -19,7 +19,7 @@ from .failures import from_exception
 from .manifest import Route
 from .output import Writer
 from .problems import Problem
-from .render import Done
+from .render import Done, has_id
 from .respond import error_page
 from .site import Site
 from .templates import CLIENT_FILE, CLIENT_SOURCE
@@ -116,7 +116,7 @@ class Prerender:
         self.seen: dict[str, str | None] = {}  # key -> the key of the page that first linked it
         self.seeded_by: dict[str, str] = {}  # key -> what seeded it, e.g. "entries() in routes/x/+page.py"
         self.urls: dict[str, str] = {}  # page key -> the URL it is linked as (/about -> /about/), for messages
-        self.ids: dict[str, tuple[str, ...]] = {}  # page key -> ids on it, sorted
+        self.ids: dict[str, str] = {}  # page key -> ids on it (render.pack_ids)
         self.anchors: list[tuple[str, str, str]] = []  # (target key, id, referrer key)
         self.rendered_routes: set[str] = set()
         self.prerendered: dict[str, bool] = {}  # route id -> its `prerender` option, read once
@@ -450,7 +450,7 @@ class Prerender:
         if severity:
             for target, anchor, referrer in sorted(set(self.anchors)):
                 ids = self.ids.get(target)
-                if ids is not None and anchor not in ids and anchor != "top":
+                if ids is not None and not has_id(ids, anchor) and anchor != "top":
                     self.result.problems.append(Problem(
                         "missing_id", f"#{anchor} is not an id on {self.url_of(target)} (linked from {self.url_of(referrer)})",
                         severity, path=target, chain=(self.url_of(referrer),),

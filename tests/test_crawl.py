@@ -259,3 +259,15 @@ def test_time_grows_linearly_with_any_input(unit):
     start = time.perf_counter()
     crawl.find(html)
     assert time.perf_counter() - start < 2.0  # about 0.02 s; a regex that backtracks takes minutes
+
+
+def test_packed_ids_answer_exactly_the_ids_of_the_page():
+    # The queue and the cache keep a page's ids as one string (render.pack_ids).
+    from ssg.render import has_id, pack_ids
+
+    packed = pack_ids(found_ids := {"intro", "intro-1", "a", "x\0y"})
+    assert all(has_id(packed, i) for i in found_ids - {"x\0y"})
+    assert has_id(packed, "x\ufffdy"), "a NUL in an id reads as U+FFFD, as in a browser"
+    assert not any(has_id(packed, i) for i in ("intr", "ntro", "intro-", "1", "", "x", "y", "b"))
+    assert not has_id(pack_ids(()), "a")
+    assert pack_ids(["b", "a"]) == pack_ids(["a", "b"]), "the same ids pack the same, in any order"
