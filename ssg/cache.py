@@ -541,6 +541,8 @@ class Cache:
         return None if hashed is not None and (hashed[0], hashed[1]) != (seen[0], seen[1]) else digest
 
     def _listing_changed(self, dep: str, digest: str) -> bool:
+        """Whether a folder gained or lost a file since the walk before the build (one the
+        walk could not see, such as a second path to a symlinked folder, counts only if new)."""
         assert self.before is not None
         if digest == "missing":
             return dep in self.before
