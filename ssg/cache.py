@@ -296,7 +296,10 @@ class Cache:
                 if not isinstance(props, (str, type(None))) or (deps and not 0 <= min(deps) <= max(deps) < count):
                     raise IndexError("a dep number outside the list of sources")
             self._raw = raw
-            return {k: list(v) for k, v in raw["stats"].items()}
+            stats = raw["stats"]
+            if not all(type(v) is list and len(v) == 4 for v in stats.values()):  # as save() writes them: no copy
+                raise TypeError("a stat entry is not [mtime, size, hash, racy]")
+            return stats
         except (ValueError, EOFError, KeyError, TypeError, AttributeError, IndexError) as exc:
             self.warning = f"{file}: the build cache is unreadable ({type(exc).__name__}); ignoring it and rendering every page"
             self._paths, self._raw, self.previous_key, self.previous_hashes, self.seed_deps = {}, {}, {}, {}, {}
