@@ -251,8 +251,8 @@ class Check:
 def one_build_at_a_time(root: Path) -> Iterator[None]:
     """Hold `.ssg-cache/lock` while a build of the site reads and writes its records: a
     second `ssg build` of the same site waits for the first (their records would mix).
-    Without a lock to be had (no .ssg-cache/ yet, a read-only site folder, no fcntl), the
-    build runs anyway."""
+    Without a lock to be had (no .ssg-cache/ yet, a read-only site folder, no fcntl, a
+    file system without locks), the build runs anyway."""
     try:
         import fcntl
     except ImportError:  # not POSIX
@@ -269,7 +269,12 @@ def one_build_at_a_time(root: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             print(f"waiting for another ssg build of {root} to finish", file=sys.stderr, flush=True)
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:
+                pass  # a file system without locks after all: run
+        except OSError:
+            pass  # a file system without locks (some network mounts): run
         yield
     finally:
         os.close(fd)  # releases the lock
