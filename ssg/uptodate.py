@@ -113,18 +113,18 @@ def outputs(out: Path, rels: list[str]) -> dict[str, Status]:
     return found
 
 
-def _same_status(out: Path, recorded: dict[str, Status]) -> bool:
-    """Whether every recorded file or folder of the output still has its status (a stat
-    each, stopping at the first that differs)."""
+def _differing(out: Path, recorded: dict[str, Status]) -> Iterator[str]:
+    """Each recorded file or folder of the output whose status changed, or that is gone
+    (a stat each, as asked for: a plain loop, no table of them)."""
     base, stat = str(out) + "/", os.stat
     for rel, status in recorded.items():
         try:
             st = stat(base + rel)
         except OSError:
-            return False
+            yield rel
+            continue
         if st.st_mtime_ns != status[0] or st.st_size != status[1] or st.st_ino != status[2]:
-            return False
-    return True
+            yield rel
 
 
 def _cache_status(root: Path) -> list[Status | None]:
@@ -176,13 +176,14 @@ class Check:
         # The output's folders, not its files: a file added, deleted or replaced changes
         # its folder's mtime. A file edited in place is found by the next build that has
         # something to do (`damaged`): a stat per folder keeps this check cheap.
-        if not _same_status(self.config.out_dir, folders):
+        if any(_differing(self.config.out_dir, folders)):
             return None
+        differs = sources_ != self.sources
+        if differs and sources_.keys() != self.sources.keys():
+            return None  # a file added or removed: the listing of a folder changed
         self._folders, self.recorded_counts = folders, counts
         changed = {rel for rel, digest in racy.items() if _digest(self.root, rel) != digest}
-        if sources_ != self.sources:
-            if sources_.keys() != self.sources.keys():
-                return None  # a file added or removed: the listing of a folder changed
+        if differs:
             changed.update(rel for rel, status in self.sources.items() if sources_[rel] != status)
         self.changed = changed
         return counts if not changed else None
@@ -193,17 +194,7 @@ class Check:
         None when no build was recorded."""
         if not self._files:
             return None
-        base, stat = str(self.config.out_dir) + "/", os.stat
-        found = set()
-        for rel, status in self._files.items():  # a stat per output file: a plain loop, no table of them
-            try:
-                st = stat(base + rel)
-            except OSError:
-                found.add(rel)
-                continue
-            if st.st_mtime_ns != status[0] or st.st_size != status[1] or st.st_ino != status[2]:
-                found.add(rel)
-        return found
+        return set(_differing(self.config.out_dir, self._files))
 
     def record(self, written: list[str], counts: dict[str, int]) -> None:
         """After a successful build: remember it against the sources as the walk before it
@@ -228,9 +219,7 @@ class Check:
         """After a build that rewrote only some files of the recorded output (patch.py):
         the last record with those files, their folders and the sources brought up to date
         (as the walk before the build saw them: no second walk of the site)."""
-        if self.recorded_counts is None:
-            self.forget()
-            return
+        assert self.recorded_counts is not None, "the shortcut runs after a check that matched a record"
         files = {**self._files, **outputs(self.config.out_dir, rewritten)}
         touched = folders_of(rewritten)
         folders = {**self._folders, **outputs(self.config.out_dir, touched)}
@@ -268,7 +257,7 @@ def one_build_at_a_time(root: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print(f"waiting for another ssg build of {root} to finish", file=sys.stderr, flush=True)
+            print(f"waiting for another ssg build of {root} to finish (it holds {root / '.ssg-cache' / 'lock'})", file=sys.stderr, flush=True)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
             except OSError:
