@@ -83,53 +83,47 @@ def build(
         # They live as long as the build: out of the collector's sight, so that its first
         # collection after the pause does not walk them all (0.1 s at 40,000 posts).
         gc.freeze()
-    reuse = not build_cache.blocked
-    if shortcut and reuse and uptodate is not None and uptodate.changed:
-        # A few files edited: render just the paths that read them, when nothing else can change.
-        try:
-            rendered = patch.run(site, build_cache, uptodate)
-        finally:
-            gc.unfreeze()
-        if rendered is not None:
-            return Summary(
-                Result(), time.perf_counter() - started, str(config.out_dir),
-                reused=len(build_cache.previous_paths) - len(rendered), rendered=rendered, counts=uptodate.recorded_counts,
-            )
     try:
+        if shortcut and uptodate is not None:
+            # A few files edited: render just the paths that read them, when nothing else can change.
+            rendered = patch.run(site, build_cache, uptodate)
+            if rendered is not None:
+                return Summary(
+                    Result(), time.perf_counter() - started, str(config.out_dir),
+                    reused=len(build_cache.previous_paths) - len(rendered), rendered=rendered, counts=uptodate.recorded_counts,
+                )
+        reuse = not build_cache.blocked
         damaged = uptodate.damaged if uptodate is not None and reuse else None
         writer = Writer(config.out_dir, update=reuse and config.out_dir.is_dir(), damaged=damaged)
         writer.start()
-    except BaseException:
-        gc.unfreeze()
-        raise
-    try:
-        # 3. Seed the queue, render every path, crawl what it links to.
-        pre = Prerender(site, writer, progress=progress, jobs=site.jobs, concurrency=concurrency, cache=build_cache)
-        result = pre.run()
-        if build_cache.warning:
-            result.problems.append(Problem("cache", build_cache.warning, "warning"))
-        # 4. Everything beside the pages: 404.html, sitemap.xml, _redirects, _headers, static/.
         try:
-            workers.loop().run_until_complete(write_extras(site, writer, pre))
-        except SsgError as exc:
-            result.problems.append(Problem("write", str(exc)))
-        finally:
-            workers.loop().run_until_complete(site.aclose())
-        # 5. Swap the new output in only when nothing failed.
-        if result.errors:
-            writer.abort()
-        else:
-            with signals_held():
-                if writer.update:
-                    build_cache.forget()  # a build killed while it moves files in leaves no record to trust
-                writer.commit()
-                with collector_paused():
-                    build_cache.save(rendered=len(pre.rendered), seed_deps=pre.seed_deps)
-    except BaseException:
-        writer.abort()  # Ctrl-C or a bug: leave the previous output as it was
-        raise
+            # 3. Seed the queue, render every path, crawl what it links to.
+            pre = Prerender(site, writer, progress=progress, jobs=site.jobs, concurrency=concurrency, cache=build_cache)
+            result = pre.run()
+            if build_cache.warning:
+                result.problems.append(Problem("cache", build_cache.warning, "warning"))
+            # 4. Everything beside the pages: 404.html, sitemap.xml, _redirects, _headers, static/.
+            try:
+                workers.loop().run_until_complete(write_extras(site, writer, pre))
+            except SsgError as exc:
+                result.problems.append(Problem("write", str(exc)))
+            finally:
+                workers.loop().run_until_complete(site.aclose())
+            # 5. Swap the new output in only when nothing failed.
+            if result.errors:
+                writer.abort()
+            else:
+                with signals_held():
+                    if writer.update:
+                        build_cache.forget()  # a build killed while it moves files in leaves no record to trust
+                    writer.commit()
+                    with collector_paused():
+                        build_cache.save(rendered=len(pre.rendered), seed_deps=pre.seed_deps)
+        except BaseException:
+            writer.abort()  # Ctrl-C or a bug: leave the previous output as it was
+            raise
     finally:
-        gc.unfreeze()  # what the build froze (Prerender.run) is collectable again
+        gc.unfreeze()  # what the build froze (here and in Prerender.run) is collectable again
     summary = Summary(result, time.perf_counter() - started, str(config.out_dir), pre.reused, pre.rendered)
     if uptodate is not None and summary.ok:
         if result.problems or pre.fetched_urls:

@@ -276,7 +276,10 @@ class Prerender:
                     try:
                         dones = future.result()
                     except Exception as exc:  # a worker died (killed, out of memory)
-                        self.result.problems.append(Problem("worker", f"a worker process failed while rendering {batch[0]} and {len(batch) - 1} more: {exc!r}"))
+                        self.result.problems.append(Problem(
+                            "worker", f"a worker process failed while rendering {', '.join(batch)}: {exc!r}",
+                            path=batch[0], chain=self.chain(batch[0]),
+                        ))
                         continue
                     for done in dones:
                         self.handle(done)
@@ -316,7 +319,8 @@ class Prerender:
             self.enqueue(fetched, key(d.path), None)
         if d.files or d.write_errors:
             self.outputs.append(Claim(d.path, d.files, d.write_errors, d.route, d.params))  # claimed at the end, in path order
-        written = [rel for rel in d.files if rel not in dict(d.write_errors)]
+        failed = {rel for rel, _ in d.write_errors}
+        written = [rel for rel in d.files if rel not in failed]
         if d.kind in ("page", "endpoint", "redirect") and written:
             self.result.written.append(Written(d.path, d.kind, d.status, d.route, written[0]))
         if d.kind == "page":
