@@ -36,7 +36,6 @@ class Modules:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._cache: dict[str, types.ModuleType] = {}
-        self.generation = 0  # counts forget()s: what was read from the modules before may differ now
         # The site root is on sys.path so shared code lives in ordinary modules (lib/posts.py).
         if str(root) not in sys.path:
             sys.path.insert(0, str(root))
@@ -50,7 +49,6 @@ class Modules:
         return module
 
     def forget(self, rel: str | None = None) -> None:
-        self.generation += 1
         if rel is None:
             self._cache.clear()
         else:

@@ -35,7 +35,6 @@ class Site:
         self._client = None
         # Answers that depend only on the routes and their modules (see _remembered).
         self._memo: dict[tuple, tuple[Any, tuple[str, ...]]] = {}
-        self._memo_for: tuple[Manifest, int] | None = None
         self.jobs = 1  # processes the build renders on (content scans use as many); set by build()
 
     # -- matching ---------------------------------------------------------------------------
@@ -87,16 +86,14 @@ class Site:
         return bare
 
     def forget_remembered(self) -> None:
-        """Drop what _remembered() kept (the dev server, on any change: a matcher in params/
-        may read what changed)."""
-        self._memo_for = None
+        """Drop what _remembered() kept: the dev server calls it on every change, before it
+        drops modules or reads routes/ again (a build changes neither)."""
+        self._memo = {}
 
     def _remembered(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """compute(), once per key while the routes and their modules stay the same (a page
         links to the same few routes again and again). What it read is recorded again on
         every use, so each page that asks has it among its deps."""
-        if self._memo_for is None or self._memo_for[0] is not self.manifest or self._memo_for[1] != self.modules.generation:
-            self._memo, self._memo_for = {}, (self.manifest, self.modules.generation)
         known = self._memo.get(key)
         if known is None:
             read: set[str] = set()
