@@ -135,7 +135,19 @@ def test_a_file_no_build_reads_changes_nothing(site, tmp_path):
     assert snapshot(out) == before
 
 
-def test_the_shortcut_parses_the_edited_file_without_loading_the_front_matter_index(site, tmp_path, monkeypatch):
+@pytest.fixture
+def own_lib(monkeypatch):
+    """A build in this process imports the site's lib/: another test site's is put aside
+    meanwhile, and this one's is dropped afterwards (with the site folder on sys.path)."""
+    for name in [n for n in sys.modules if n == "lib" or n.startswith("lib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    yield
+    for name in [n for n in sys.modules if n == "lib" or n.startswith("lib.")]:
+        del sys.modules[name]
+
+
+def test_the_shortcut_parses_the_edited_file_without_loading_the_front_matter_index(site, tmp_path, monkeypatch, own_lib):
     # files.json holds every file's front matter (21 MB at 40,000 posts); an edit needs none of it.
     from ssg import config as config_mod, uptodate
     from ssg.build import build as build_site
@@ -146,8 +158,6 @@ def test_the_shortcut_parses_the_edited_file_without_loading_the_front_matter_in
     build(site, tmp_path / "out")
     edit(site, "content/posts/post-2.md", "More text.", "Changed text.")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    for name in [n for n in sys.modules if n == "lib" or n.startswith("lib.")]:
-        monkeypatch.delitem(sys.modules, name)  # another test site's lib/, imported in this process
     cfg = config_mod.load(site).replace(out=str(tmp_path / "out"))
     store.reset()
     monkeypatch.setattr(diskcache.DiskCache, "_load_index", lambda self: pytest.fail("files.json was loaded"))
@@ -215,7 +225,7 @@ def test_a_journal_without_its_last_patch_whole_leaves_no_record_to_trust(site, 
     assert snapshot(out) == clean_build(site, tmp_path)
 
 
-def test_the_journal_is_folded_into_the_record_after_its_last_patch(site, tmp_path, monkeypatch):
+def test_the_journal_is_folded_into_the_record_after_its_last_patch(site, tmp_path, monkeypatch, own_lib):
     from ssg import cache
 
     monkeypatch.setattr(cache, "JOURNAL_PATCHES", 2)
@@ -234,8 +244,6 @@ def _build_here(site: Path, out: Path, monkeypatch) -> str:
     from ssg.content import store
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    for name in [n for n in sys.modules if n == "lib" or n.startswith("lib.")]:
-        monkeypatch.delitem(sys.modules, name)  # another test site's lib/, imported in this process
     cfg = config_mod.load(site).replace(out=str(out))
     store.reset()
     try:
