@@ -63,10 +63,7 @@ class Collection(Sequence[Entry]):
 
     def get(self, slug: str) -> Entry | None:
         """The entry with this slug, or None (also for a draft when the build has no --drafts)."""
-        if "_listing" not in self.__dict__ and self._content.findable(self.name, slug):
-            entry = self._content.find(self.name, slug)
-        else:
-            entry = self._listing.by_slug.get(slug)
+        entry = self._content.by_slug(self.name, slug)
         if entry is None or (entry.draft and not self._drafts):
             record(f"content/{self.name}/")  # a file added later may answer
             return None

@@ -104,7 +104,6 @@ class Listing:
     visible: list[Entry]
     by_slug: dict[str, Entry]
     files: list[str]  # every file whose change changes the listing
-    schema: Schema
 
 
 def sort_key(date: Any) -> tuple[int, datetime.datetime]:
@@ -169,19 +168,17 @@ class SiteContent:
         finally:
             self.trusted, self.files.edited = False, set()
 
-    def findable(self, name: str, slug: str) -> bool:
-        """Whether get(slug) may read the entry's file alone: a trusted snapshot, a folder
-        not listed yet, and a plain slug (one segment, no hidden name)."""
-        return self.trusted and name not in self._listings and _PLAIN_SLUG.fullmatch(slug) is not None
-
-    def find(self, name: str, slug: str) -> Entry | None:
-        """The entry with a plain slug, from its file alone: `<slug>.md` or `<slug>/index.md`
-        (when both exist, the listing reports the clash)."""
-        found = [rel for rel in (f"content/{name}/{slug}.md", f"content/{name}/{slug}/index.md")
-                 if os.path.isfile(os.path.join(self.root, rel))]
-        if len(found) > 1:
-            return self.listing(name).by_slug.get(slug)
-        return self.entry(found[0]) if found else None
+    def by_slug(self, name: str, slug: str) -> Entry | None:
+        """A collection's entry with this slug (drafts too), from its listing. In a trusted
+        snapshot, while the folder is not listed yet, a plain slug (one segment, no hidden
+        name) reads `<slug>.md` or `<slug>/index.md` alone; when both exist, the listing
+        reports the clash."""
+        if self.trusted and name not in self._listings and _PLAIN_SLUG.fullmatch(slug) is not None:
+            found = [rel for rel in (f"content/{name}/{slug}.md", f"content/{name}/{slug}/index.md")
+                     if os.path.isfile(os.path.join(self.root, rel))]
+            if len(found) < 2:
+                return self.entry(found[0]) if found else None
+        return self.listing(name).by_slug.get(slug)
 
     def _scan(self, name: str) -> Listing:
         folder = self.root / "content" / name
@@ -223,7 +220,7 @@ class SiteContent:
         files = [f"content/{name}/", *([schema.file] if schema.file else []), *rels]
         self.files.disk.save_index()  # new or changed front matter, for the next process
         self.files.disk.release([rel for rel in rels if rel in self.files.parsed])  # kept parsed: the records are on disk
-        return Listing(name, entries, visible, by_slug, files, schema)
+        return Listing(name, entries, visible, by_slug, files)
 
     def schema(self, name: str) -> tuple[Schema, Route | None]:
         """The collection's schema and the route that renders its entries (checked against routes/)."""
