@@ -291,7 +291,6 @@ class DiskCache:
 
     def index(self) -> dict[str, Record]:
         if self._index is None:
-            self._key()
             self._index = self._load_index() if reading() else {}
         return self._index
 
@@ -304,7 +303,7 @@ class DiskCache:
         files: dict[str, Record] = {}
         try:
             raw = json.loads((self.dir / INDEX).read_bytes())
-            if raw["key"] == self._index_key and isinstance(raw["files"], dict):
+            if raw["key"] == self._key() and isinstance(raw["files"], dict):
                 files = raw["files"]
         except (OSError, ValueError, KeyError, TypeError):
             pass  # missing or damaged: every file is parsed again
@@ -315,7 +314,7 @@ class DiskCache:
                         saved = json.loads(line)
                     except ValueError:
                         continue  # a line cut short (a process killed while it wrote): parsed again
-                    if type(saved) is dict and saved.get("key") == self._index_key and type(saved.get("files")) is dict:
+                    if type(saved) is dict and saved.get("key") == self._key() and type(saved.get("files")) is dict:
                         files.update(saved["files"])
         except OSError:
             pass
@@ -361,13 +360,12 @@ class DiskCache:
             if _append(journal, line.encode()):
                 self.changed.clear()
                 return
-        self._key()
         merged = {**self._load_index(), **self.changed}
         # Files this process never looked at and that are gone: drop their records.
         for rel in [r for r in merged if r not in self.seen and not (self.root / r).is_file()]:
             del merged[rel]
         try:
-            blob = json.dumps({"key": self._index_key, "files": merged}, separators=(",", ":"))
+            blob = json.dumps({"key": self._key(), "files": merged}, separators=(",", ":"))
         except (TypeError, ValueError):
             self.changed.clear()
             return

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from ..context import front_matter, record, record_digest, summary_of
-from .files import summary_digest
+from .files import text_digest
 from .markdown import Heading
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ class Entry:
     `toc` and `html`, for listings.
     """
 
-    __slots__ = ("_content", "_file", "_slug", "_collection", "_data", "_summary_digest")
+    __slots__ = ("_content", "_file", "_slug", "_collection", "_data", "_summary")
 
     def __init__(self, content: SiteContent, file: Parsed, slug: str, collection: str, data: dict[str, Any]) -> None:
         self._content = content
@@ -37,7 +37,7 @@ class Entry:
         self._slug = slug
         self._collection = collection
         self._data = data
-        self._summary_digest: tuple[str | None, str] = (None, "")  # (summary text, its hash), the last asked
+        self._summary: tuple[str | None, str, str] = (None, "", "")  # (summary text, its hash, its dep), the last asked
 
     @property
     def slug(self) -> str:
@@ -101,10 +101,10 @@ class Entry:
     def summary(self) -> Markup:
         """The HTML before a `<!--more-->` line, else the first paragraph."""
         text = self._content.summary(self._file)
-        if self._summary_digest[0] is not text:  # listings ask for it again and again
-            self._summary_digest = (text, summary_digest(text))
+        if self._summary[0] is not text:  # listings ask for it again and again
+            self._summary = (text, text_digest(text), summary_of(self._file.rel))
         # A dep of its own: a listing need not render again when only a later paragraph changed.
-        record_digest(summary_of(self._file.rel), self._file.stamp, self._summary_digest[1])
+        record_digest(self._summary[2], self._file.stamp, self._summary[1])
         return Markup(text)
 
     def preview(self) -> dict[str, Any]:

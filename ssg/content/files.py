@@ -69,7 +69,7 @@ class Parsed:
     def _parse_lines(self) -> Lines:
         assert self.root is not None
         try:
-            raw = (self.root / self.rel).read_bytes()
+            raw = read_file(os.path.join(self.root, self.rel))
             return frontmatter.parse(frontmatter.decode(raw, self.rel), self.rel)[1]
         except (OSError, ContentError):
             return {}  # the file changed since: its next read reports it
@@ -90,7 +90,7 @@ class Parsed:
             _, body, body_line = frontmatter.split(frontmatter.decode(raw, self.rel), self.rel)
             # Normally the body the cached front matter came with; if the file changed
             # since, the hash follows the text, so a rendering is never filed under another body.
-            self.text, self.body_line, self.body_hash = body, body_line, body_digest(body)
+            self.text, self.body_line, self.body_hash = body, body_line, text_digest(body)
         return self.text
 
 
@@ -170,13 +170,10 @@ def front_matter_digest(text: str, rel: str) -> str:
     return diskcache.digest((frontmatter.split(text, rel)[0] or "").encode("utf-8", "surrogatepass"))
 
 
-def body_digest(body: str) -> str:
-    return diskcache.digest(body.encode("utf-8", "surrogatepass"))
-
-
-def summary_digest(summary: str) -> str:
-    """Of a body's summary HTML: what a listing that shows it depends on."""
-    return diskcache.digest(summary.encode("utf-8", "surrogatepass"))
+def text_digest(text: str) -> str:
+    """Of a body (a rendering's key) or of its summary HTML (what a listing that shows it
+    depends on)."""
+    return diskcache.digest(text.encode("utf-8", "surrogatepass"))
 
 
 class Files:
@@ -273,7 +270,7 @@ class Files:
             return Parsed(rel, stamp, error=exc, root=self.root)
         # The body's text is not kept: at 40,000 files it would hold hundreds of MB that
         # only the render needs, which reads the file again.
-        return Parsed(rel, stamp, data, lines, None, body_line, body_hash=body_digest(body),
+        return Parsed(rel, stamp, data, lines, None, body_line, body_hash=text_digest(body),
                       file_hash=diskcache.digest(raw), front_hash=front_matter_digest(text, rel), root=self.root)
 
     # -- the disk cache's front matter -------------------------------------------------------
@@ -288,7 +285,7 @@ class Files:
             mtime, size, file_hash, body_hash, body_line, data, lines = record
             text: str | None = None
             if mtime != stamp[0] or size != stamp[1]:
-                raw = (self.root / rel).read_bytes()
+                raw = read_file(self.prefix + rel)
                 if diskcache.digest(raw) != file_hash:
                     return None
                 # The same bytes with a new mtime (a fresh checkout): note the new stamp.
@@ -314,7 +311,7 @@ class Files:
         hit = self.schemas.get(rel)
         if hit is None or hit[0] != stamp:
             try:
-                value: Schema | ContentError = schema_mod.parse(frontmatter.decode((self.root / rel).read_bytes(), rel), rel)
+                value: Schema | ContentError = schema_mod.parse(frontmatter.decode(read_file(self.prefix + rel), rel), rel)
             except ContentError as exc:
                 value = exc
             hit = self.schemas[rel] = (stamp, value)

@@ -31,7 +31,7 @@ from ..context import active_site
 from . import diskcache, schema as schema_mod
 from .entry import Entry
 from .errors import ContentError, ContentErrors
-from .files import Files, Parsed, Rendered, summary_digest
+from .files import Files, Parsed, Rendered, text_digest
 from .markdown import RenderedBody, engine
 from .schema import NO_SCHEMA, Schema
 
@@ -82,7 +82,7 @@ def summary_hash(rel: str) -> str:
     cache asks, for a file that changed since the last build)."""
     content = current()
     try:
-        return summary_digest(content.summary(content.files.get(rel)))
+        return text_digest(content.summary(content.files.get(rel)))
     except ContentError:
         return "unreadable"  # the page that reads it renders again, and reports why
 
