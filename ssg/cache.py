@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .content.diskcache import append
 from .content.store import known_hash, summary_hash
 from .context import SUMMARY, dep_file, parts_of
 from .render import Done
@@ -519,12 +520,7 @@ class Cache:
         if not self._raw:
             return False
         data = marshal.dumps((self._raw["id"], *entry))
-        try:
-            with open(self.dir / JOURNAL, "ab") as journal:
-                journal.write(len(data).to_bytes(4, "little") + data)
-        except OSError:
-            return False
-        return True
+        return append(self.dir / JOURNAL, len(data).to_bytes(4, "little") + data)
 
     def _as_read(self, dep: str) -> str | None:
         """A source's hash for the record; None when it changed while the build ran (edited,

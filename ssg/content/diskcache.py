@@ -357,7 +357,7 @@ class DiskCache:
         journal = self.dir / JOURNAL
         if len(self.changed) <= JOURNAL_RECORDS and _size(journal) < JOURNAL_BYTES:
             line = json.dumps({"key": self._key(), "files": self.changed}, separators=(",", ":")) + "\n"
-            if _append(journal, line.encode()):
+            if append(journal, line.encode()):
                 self.changed.clear()
                 return
         merged = {**self._load_index(), **self.changed}
@@ -736,9 +736,9 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _append(path: Path, data: bytes) -> bool:
-    """Append one line in one write (O_APPEND: lines of processes saving at once do not
-    interleave); False when it cannot be written."""
+def append(path: Path, data: bytes) -> bool:
+    """Append one record to a journal below .ssg-cache/ in one write (O_APPEND: records of
+    processes saving at once do not interleave); False when it cannot be written."""
     try:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
