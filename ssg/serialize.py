@@ -146,11 +146,16 @@ def encode(value: Any) -> str:
 
 
 def encode_bytes(value: Any) -> bytes:
-    """encode(), as UTF-8 bytes (what orjson makes: no copy as text)."""
+    """encode(), as UTF-8 bytes (what orjson makes: no copy as text). A lone surrogate,
+    which UTF-8 cannot carry, is written escaped (`\\ud800`), as JavaScript reads it."""
     try:
         return orjson.dumps(value)
     except orjson.JSONEncodeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        text = encode(value)
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 def script_safe(text: str) -> str:

@@ -109,3 +109,11 @@ def test_encode_writes_what_the_stdlib_writes():
     # What orjson refuses goes to the stdlib encoder, which writes it as before.
     for value in ([2**70], ["lone \ud800 surrogate"]):
         assert encode(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_encode_bytes_writes_valid_utf8_even_for_a_lone_surrogate():
+    from ssg.serialize import encode_bytes
+
+    assert encode_bytes({"a": "Caf\u00e9", "n": 2**70}) == '{"a":"Café","n":1180591620717411303424}'.encode()
+    data = encode_bytes(["lone \ud800 surrogate", "Caf\u00e9"])
+    assert json.loads(data.decode("utf-8")) == ["lone \ud800 surrogate", "Caf\u00e9"]
