@@ -107,7 +107,7 @@ async def _page(site: Site, path: str, route: Route, params: dict[str, str], req
         })
         page = {"url": url, "params": params, "route": {"id": route.id}, "status": 200, "error": None, "data": merged}
         chain = _template_chain(route.template, route.layouts, cumulative)
-        body = site.templates.render_chain(chain, page, envelope_json)
+        body = site.templates.render_chain(chain, page, envelope_json).encode("utf-8")  # a lone surrogate fails here, as this page's error
     except Redirect as exc:
         return _redirect(site, path, route, params, exc, state)
     except Exception as exc:
@@ -116,7 +116,7 @@ async def _page(site: Site, path: str, route: Route, params: dict[str, str], req
         rendered.fetched = state.fetched
         return rendered
     return Rendered(
-        path, "page", 200, body.encode("utf-8"), "text/html; charset=utf-8", route, params,
+        path, "page", 200, body, "text/html; charset=utf-8", route, params,
         envelope_json=envelope_json, headers=dict(state.headers), fetched=state.fetched,
     )
 
