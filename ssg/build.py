@@ -15,7 +15,7 @@ from .cache import Cache
 from .output import Writer, signals_held
 from .prerender import Prerender, Result, collector_paused, write_extras
 from .problems import Problem
-from .site import Site
+from .site import SOURCE_DIRS, Site
 from .report import summary_counts
 from .uptodate import Check
 
@@ -141,8 +141,6 @@ def markdown_engine_name() -> str:
     return type(engine()).__name__ + "/" + os.environ.get("SSG_MARKDOWN", "")
 
 
-# Folders ssg reads the site from; the output must not replace or sit inside one of them.
-SOURCE_DIRS = ("routes", "static", "content", "params", "templates")
 
 
 def check_out(config: Config) -> None:

@@ -32,13 +32,12 @@ from .context import dep_file
 from .output import Writer, signals_held
 from .prerender import key, not_found_page, sitemap_xml
 from .render import Done
-from .site import Site
+from .site import SOURCE_DIRS, Site
 
 if TYPE_CHECKING:
     from .uptodate import Check
 
 MAX_PATHS = 64  # beyond this, the incremental build's worker processes are faster
-READ = ("content/", "routes/", "static/", "templates/", "params/")  # folders a build reads from
 
 
 def run(site: Site, cache: Cache, check: Check) -> list[tuple[str, str]] | None:
@@ -94,7 +93,7 @@ def _editable(rel: str) -> bool:
 def _may_matter(rel: str) -> bool:
     """Whether a changed file that no path read could still shape the build: a static
     file (copied), a module, or anything in a folder ssg reads."""
-    return rel.startswith(READ) or rel.endswith(".py")
+    return rel.startswith(tuple(folder + "/" for folder in SOURCE_DIRS)) or rel.endswith(".py")
 
 
 def _affected(cache: Cache, changed: dict[str, str], damaged: set[str]) -> dict[str, str] | None:

@@ -18,6 +18,10 @@ from .modules import Modules
 from .templates import Templates
 
 
+# Folders ssg reads a site from (the output must not replace or sit inside one of them).
+SOURCE_DIRS = ("routes", "static", "content", "params", "templates")
+
+
 class Site:
     """Given a validated Config, everything needed to respond to a path."""
 
