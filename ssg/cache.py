@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import hashlib
 import json
 import marshal
 import operator
@@ -43,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .content.diskcache import append
+from .content.diskcache import append, digest
 from .content.store import known_hash, summary_hash
 from .context import SUMMARY, dep_file, parts_of
 from .render import Done
@@ -57,8 +56,7 @@ JOURNAL_PATCHES = 64  # patches the journal holds at most: the next one writes b
 FEW = 16  # changed sources up to which a build is an edit (see Cache.few_changes)
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+_digest = digest  # the content cache's: a content file hashed by either matches (known_hash)
 
 
 class Hasher:
@@ -91,14 +89,16 @@ class Hasher:
             return True
         return not known or known[0] != st.st_mtime_ns or known[1] != st.st_size or bool(known[3])
 
-    def learn(self, dep: str, mtime_ns: int, size: int, digest: str) -> None:
-        """Take a dep's hash as a render computed it, from the file version it read."""
-        self.memo[dep] = digest
-        racy = mtime_ns >= time.time_ns() - RACY_NS
-        if self.stats.get(dep) != [mtime_ns, size, digest, racy]:
-            self.stats[dep] = [mtime_ns, size, digest, racy]
-            self.changed = True
-            self.updated.add(dep)
+    def learn_from(self, done: Done) -> None:
+        """Take the hashes a render computed (Done.digests), from the file versions it read."""
+        now = time.time_ns()
+        for dep, (mtime_ns, size, digest) in done.digests.items():
+            self.memo[dep] = digest
+            stat = [mtime_ns, size, digest, mtime_ns >= now - RACY_NS]
+            if self.stats.get(dep) != stat:
+                self.stats[dep] = stat
+                self.changed = True
+                self.updated.add(dep)
 
     def _hash(self, dep: str) -> str | None:
         if "://" in dep:
@@ -422,8 +422,7 @@ class Cache:
 
     def record(self, k: str, done: Done, props: Any) -> None:
         """Keep a path this build rendered."""
-        for dep, (mtime_ns, size, digest) in done.digests.items():
-            self.hash.learn(dep, mtime_ns, size, digest)
+        self.hash.learn_from(done)
         self.entries[k] = (self._compact(done, [self._number(dep) for dep in done.deps]), props_hash(props))
 
     def keep(self, k: str) -> None:
@@ -494,8 +493,7 @@ class Cache:
         number = {dep: i for i, dep in enumerate(sources)}
         changed_hashes: dict[int, str | None] = {}
         for k, done in rendered.items():
-            for dep, (mtime_ns, size, digest) in done.digests.items():
-                self.hash.learn(dep, mtime_ns, size, digest)
+            self.hash.learn_from(done)
             for dep in done.deps:
                 if dep not in number:
                     number[dep] = len(sources)
