@@ -249,15 +249,18 @@ def _identity(engine: Any) -> str | None:
     # Options kept as plain values on the engine (a switch for highlighting, say).
     plain = sorted((k, v) for k, v in getattr(engine, "__dict__", {}).items() if isinstance(v, (bool, int, float, str, type(None))))
     parts.append(f"options={plain!r}")
-    # Whether (and how) fenced code is highlighted.
-    options = getattr(getattr(engine, "md", None), "options", None)
-    hook = options.get("highlight") if options is not None else None
+    # Whether (and how) fenced code is highlighted: ssg's engines build their parser (on
+    # first use) with markdown.highlight; another engine's parser may say.
+    if isinstance(engine, markdown.MarkdownItEngine):
+        hook: Any = markdown.highlight
+    else:
+        options = getattr(getattr(engine, "md", None), "options", None)
+        hook = options.get("highlight") if options is not None else None
     parts.append(f"highlight={getattr(hook, '__module__', '')}.{getattr(hook, '__qualname__', hook)}")
-    for name in ("markdown_it", "mdit_py_plugins", "pygments", "markdown_it_pyrs"):
-        module = sys.modules.get(name)
-        if module is None and name == "pygments":
-            import pygments as module
-        parts.append(f"{name} {getattr(module, '__version__', None)}")
+    for name in ("markdown_it", "mdit_py_plugins", "pygments"):
+        parts.append(f"{name} {markdown.package_version(name)}")
+    pyrs = sys.modules.get("markdown_it_pyrs")  # imported by FastEngine, the only engine using it
+    parts.append(f"markdown_it_pyrs {getattr(pyrs, '__version__', None)}")
     # ssg's own engine code and link resolver: a change to them (in a checkout, without a
     # new version) must not serve bodies rendered before.
     modules = {markdown.__name__, "ssg.content.store"} | {c.__module__ for c in cls.__mro__ if c.__module__.startswith("ssg.")}

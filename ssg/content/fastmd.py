@@ -22,10 +22,9 @@ import re
 from collections import Counter
 
 import markdown_it_pyrs
-from markdown_it.common.utils import escapeHtml
 
 from . import fastscan  # raises ImportError on versions the pre-scan was not checked against
-from .markdown import Heading, LinkResolver, MarkdownItEngine, RenderedBody, heading_id, highlight
+from .markdown import Heading, LinkResolver, MarkdownItEngine, RenderedBody, escape_html, heading_id, highlight
 
 PLUGINS = ["table", "strikethrough", "footnote", "tasklist"]
 """The Rust port's names for the reference's extensions (its footnotes and task lists render
@@ -97,7 +96,7 @@ class FastEngine(MarkdownItEngine):
         summary = _first_paragraph(html)
         if page_url and '<a href="#' in summary:
             # Shown on other pages (listings, feeds), so links within the page name it.
-            summary = summary.replace('<a href="#', f'<a href="{escapeHtml(page_url)}#')
+            summary = summary.replace('<a href="#', f'<a href="{escape_html(page_url)}#')
         return RenderedBody(html, tuple(toc), summary)
 
 
@@ -123,7 +122,7 @@ def _heading_ids(html: str, toc: list[Heading]) -> str:
         text = _unescape(_ANY_TAG.sub("", inner))
         slug = heading_id(text, used)
         toc.append(Heading(int(level), slug, text.strip()))
-        return f'<h{level} id="{escapeHtml(slug)}">{inner}</h{level}>'
+        return f'<h{level} id="{escape_html(slug)}">{inner}</h{level}>'
 
     return _HEADING.sub(add_id, html)
 
@@ -150,7 +149,7 @@ def _resolve_links(html: str, text: str, links: LinkResolver) -> str:
             line += text.count("\n", cursor, at)
             cursor = at
         try:
-            return f'<{tag} {attr}="{escapeHtml(links(url, line))}"'
+            return f'<{tag} {attr}="{escape_html(links(url, line))}"'
         except Exception as exc:
             raise _Fallback("the link resolver raised") from exc
 
@@ -182,7 +181,7 @@ def _first_paragraph(html: str) -> str:
 
 
 def _unescape(text: str) -> str:
-    """Undo escapeHtml, the only escaping in the Rust port's text and attributes."""
+    """Undo escape_html, the only escaping in the Rust port's text and attributes."""
     if "&" not in text:
         return text
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")

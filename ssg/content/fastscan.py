@@ -21,14 +21,16 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import markdown_it
 import markdown_it_pyrs
 
-if not (markdown_it_pyrs.__version__.startswith("0.4.") and markdown_it.__version__.startswith("4.")):
+from .markdown import package_version
+
+_REFERENCE_VERSION = package_version("markdown_it") or "?"
+if not (markdown_it_pyrs.__version__.startswith("0.4.") and _REFERENCE_VERSION.startswith("4.")):
     # The pre-scan lists how these two versions differ; others may differ elsewhere.
     raise ImportError(
         f"FastEngine is checked against markdown-it-pyrs 0.4 and markdown-it-py 4, "
-        f"not {markdown_it_pyrs.__version__} and {markdown_it.__version__}"
+        f"not {markdown_it_pyrs.__version__} and {_REFERENCE_VERSION}"
     )
 
 MAX_PREFIX = 15

@@ -8,24 +8,27 @@ The engine is a seam: `render(body, links=..., page_url=...)` is all the content
 calls. `MarkdownItEngine` is the reference; `engine()` picks `fastmd.FastEngine` (the Rust
 port markdown-it-pyrs, for documents where its output is provably the same, this engine
 for the rest) when markdown_it_pyrs is installed, unless SSG_MARKDOWN=reference.
+
+markdown-it-py is imported when the reference engine first parses: FastEngine renders most
+documents without it, and importing it costs about a tenth of a one-edit build.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Protocol
-
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
-from markdown_it.token import Token
-from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
+from functools import cached_property, lru_cache
+from importlib.util import find_spec
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 LinkResolver = Callable[[str, int], str]
 """(link href or image src, 0-based line in the body) -> what to emit. May raise ContentError.
@@ -89,17 +92,46 @@ def heading_id(text: str, used: set[str]) -> str:
     return slug
 
 
+def escape_html(text: str) -> str:
+    """markdown-it's escaping of text and attribute values: & < > and " (not ')."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def package_version(name: str) -> str | None:
+    """The `__version__` a package's `__init__.py` declares, read without importing it
+    (markdown-it-py's import is most of its cost to a build that does not parse with it);
+    None when it declares none."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return getattr(module, "__version__", None)
+    spec = find_spec(name)
+    if spec is None or not spec.origin:
+        return None
+    try:
+        with open(spec.origin, encoding="utf-8") as source:
+            found = re.search(r"""^__version__\s*=\s*["']([^"']+)["']""", source.read(), re.M)
+    except OSError:
+        return None
+    return found.group(1) if found else None
+
+
 class MarkdownItEngine:
     """markdown-it-py with ssg's plugins and rules. One instance is shared by the build:
     the parser keeps no state between documents (each render gets its own `env`)."""
 
-    def __init__(self) -> None:
+    @cached_property
+    def md(self) -> MarkdownIt:
+        """The parser, built on first use (see the module's docstring)."""
+        from markdown_it import MarkdownIt
+        from mdit_py_plugins.footnote import footnote_plugin
+        from mdit_py_plugins.tasklists import tasklists_plugin
+
         md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING, "highlight": highlight})
         md.enable(["table", "strikethrough"])
         md.use(footnote_plugin).use(tasklists_plugin)
         md.core.ruler.push("ssg_headings", _heading_ids)
         md.core.ruler.push("ssg_links", _rewrite_links)
-        self.md = md
+        return md
 
     def render(self, body: str, *, links: LinkResolver | None = None, page_url: str | None = None) -> RenderedBody:
         env: dict[str, Any] = {"ssg_links": links, "ssg_toc": []}
@@ -214,7 +246,7 @@ def highlight(code: str, lang: str, attrs: str) -> str:
     import pygments
 
     spans = pygments.highlight(code, lexer, _formatter())
-    return f'<pre class="highlight"><code class="language-{escapeHtml(lang)}">{spans}</code></pre>'  # markdown-it adds the newline
+    return f'<pre class="highlight"><code class="language-{escape_html(lang)}">{spans}</code></pre>'  # markdown-it adds the newline
 
 
 def highlight_css(style: str = "default") -> str:
