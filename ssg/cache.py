@@ -47,7 +47,7 @@ from .content.store import known_hash, summary_hash
 from .context import SUMMARY, dep_file, parts_of
 from .render import Done
 from .site import Site
-from .uptodate import RACY_NS, SKIP, Status
+from .uptodate import RACY_NS, SKIP, Status, sources
 
 FORMAT = 8  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed
 FILE = "build.cache"
@@ -169,8 +169,10 @@ def _front_matter_digest(raw: bytes, rel: str) -> str:
         return _digest(raw)
 
 
-def site_key(site: Site, engine: str) -> dict[str, str]:
-    """The parts of the site-wide key, by name (so --explain can say which one changed)."""
+def site_key(site: Site, engine: str, listing: dict[str, Status] | None = None) -> dict[str, str]:
+    """The parts of the site-wide key, by name (so --explain can say which one changed).
+    `listing` is the walk of the site made before the build (uptodate.sources), made here
+    when not given."""
     config = dataclasses.asdict(site.config)
     config.pop("file", None)
     parts = {
@@ -184,15 +186,21 @@ def site_key(site: Site, engine: str) -> dict[str, str]:
     }
     # templates/ (an include may be named at run time), params/ (matchers) and collection
     # schemas can affect any page. Sorted so the key is the same on every machine.
-    files = sorted(
-        p.relative_to(site.root).as_posix()
-        for pattern in ("templates/**/*", "params/**/*.py", "content/**/_collection.yaml")
-        for p in site.root.glob(pattern)
-        if p.is_file() and "__pycache__" not in p.parts
-    )
+    if listing is None:
+        listing = sources(site.root.resolve(), site.config.out_dir)
+    files = sorted(rel for rel in listing if _site_wide(rel))
     blob = b"".join(f.encode() + b"\0" + (site.root / f).read_bytes() + b"\0" for f in files)
     parts["templates, params and schemas"] = _digest(blob)
     return parts
+
+
+def _site_wide(rel: str) -> bool:
+    """Whether a file of the site goes into the site-wide key (see site_key)."""
+    if rel.startswith("templates/"):
+        return not rel.endswith("/")
+    if rel.startswith("params/"):
+        return rel.endswith(".py")
+    return rel.startswith("content/") and rel.endswith("/_collection.yaml")
 
 
 def site_modules(root: Path) -> list[str]:
@@ -245,7 +253,7 @@ class Cache:
         self.started = started
         self._before_sorted: list[str] | None = None
         self.dir = site.root / ".ssg-cache"
-        self.key = site_key(site, engine)
+        self.key = site_key(site, engine, before)
         # The previous build's paths as marshal left them: an Entry is made only for a path
         # the build asks about (an edit's shortcut asks about a few of tens of thousands).
         self._paths: dict[str, tuple] = {}
