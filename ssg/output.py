@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
 import shutil
 import signal
@@ -286,6 +284,8 @@ def _running(pid: str) -> bool:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two folders with renameat2(RENAME_EXCHANGE) where Linux offers it."""
+    import ctypes.util  # here: a build that swaps no folder does without it
+
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         renameat2 = libc.renameat2

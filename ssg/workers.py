@@ -10,12 +10,9 @@ batches run in this process through the same function.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
-import multiprocessing
 import os
 import signal
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +75,8 @@ def _worker_init(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A killed build must not leave workers writing into its staging folder: on Linux,
     # ask to be killed with the parent.
+    import ctypes.util
+
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -94,9 +93,11 @@ class Pool:
         global _job
         _job = job
         self.jobs = jobs
-        self.executor = None
+        self.executor: Any = None
         if jobs > 1:
-            self.executor = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init, initargs=(os.getpid(),))
+            from .content.diskcache import process_pool
+
+            self.executor = process_pool(jobs, initializer=_worker_init, initargs=(os.getpid(),))
 
     def submit(self, paths: list[str]) -> Future:
         if self.executor is not None:

@@ -42,7 +42,6 @@ import contextlib
 import datetime
 import hashlib
 import json
-import multiprocessing.util
 import os
 import sqlite3
 import sys
@@ -50,10 +49,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from .markdown import Heading, RenderedBody
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 FORMAT = 2  # of bodies.sqlite (2: a summary's own checksum, so a listing reads no HTML)
 INDEX_FORMAT = 2  # of files.json's records (2: data and lines as JSON strings)
@@ -808,9 +810,21 @@ def _before_fork() -> None:
     close()
 
 
+def process_pool(jobs: int, **options: Any) -> ProcessPoolExecutor:
+    """A pool of `jobs` forked processes (ProcessPoolExecutor's `options`) whose workers
+    write what they add to the cache when they exit, as this process does at exit."""
+    import multiprocessing.util
+    from concurrent.futures import ProcessPoolExecutor
+
+    multiprocessing.util.register_after_fork(_hook, _worker_started)  # once: keyed by _hook
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), **options)
+
+
 def _worker_started(_: object) -> None:
     # A multiprocessing worker leaves with os._exit, skipping atexit; its finalizers run
     # (registered here: the worker clears the ones it inherited).
+    import multiprocessing.util
+
     multiprocessing.util.Finalize(None, save, exitpriority=10)
 
 
@@ -820,5 +834,4 @@ class _Hook:
 
 _hook = _Hook()  # register_after_fork keeps a weak reference
 os.register_at_fork(before=_before_fork)
-multiprocessing.util.register_after_fork(_hook, _worker_started)
 atexit.register(save)

@@ -14,7 +14,6 @@ the entries (`updated`, else `date`), never from the clock, so feeds are reprodu
 from __future__ import annotations
 
 import datetime
-import email.utils
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -156,6 +155,8 @@ def rss(
 
     Arguments as for `atom()`; `description` defaults to the title (RSS requires one).
     """
+    from email.utils import format_datetime  # RFC 822 dates; here: most builds write no RSS
+
     items = _items(entries)
     out = [
         '<?xml version="1.0" encoding="utf-8"?>',
@@ -165,7 +166,7 @@ def rss(
         f"    <link>{_x(_absolute(home))}</link>",
         f"    <description>{_x(description or title)}</description>",
         f'    <atom:link href="{_x(_absolute(url))}" rel="self" type="application/rss+xml"/>',
-        f"    <lastBuildDate>{email.utils.format_datetime(_feed_updated(items), usegmt=True)}</lastBuildDate>",
+        f"    <lastBuildDate>{format_datetime(_feed_updated(items), usegmt=True)}</lastBuildDate>",
         "    <generator>ssg</generator>",
     ]
     for e, link, published, _updated in items:
@@ -176,7 +177,7 @@ def rss(
             f'      <guid isPermaLink="true">{_x(link)}</guid>',
         ]
         if published:
-            out.append(f"      <pubDate>{email.utils.format_datetime(published, usegmt=True)}</pubDate>")
+            out.append(f"      <pubDate>{format_datetime(published, usegmt=True)}</pubDate>")
         out += [f"      <category>{_x(tag)}</category>" for tag in e.tags]
         body = e.html if content else e.summary
         out += [f"      <description>{_x(_absolute_html(body, link))}</description>", "    </item>"]

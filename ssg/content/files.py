@@ -232,13 +232,10 @@ class Files:
         todo = [rel for rel in rels if rel not in self.parsed and not self._recorded(rel)]
         if len(todo) < PREFETCH_MIN:
             return
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         global _prefetching
         _prefetching = self
         try:
-            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            with diskcache.process_pool(jobs) as pool:
                 found = [hit for part in pool.map(_read_part, [todo[i::jobs] for i in range(jobs)]) for hit in part]
         except (OSError, RuntimeError):
             return  # no processes to be had (a limit, a sandbox): get() parses each in turn
