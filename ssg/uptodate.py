@@ -157,6 +157,7 @@ class Check:
         self._files: dict[str, Status] = {}  # the output files of the last recorded build
         self._folders: dict[str, Status] = {}  # and their folders
         self.recorded_counts: dict[str, int] | None = None  # the last recorded build's summary counts
+        self._scan: tuple[int, int] | None = None  # (pid, pipe) of the child looking for damage
         # The sources whose status changed since the last recorded build, when that build
         # can vouch for everything else (same key, output and file list), else None.
         self.changed: set[str] | None = None
@@ -194,7 +195,51 @@ class Check:
         None when no build was recorded."""
         if not self._files:
             return None
-        return set(_differing(self.config.out_dir, self._files))
+        found = self._scanned()
+        return found if found is not None else set(_differing(self.config.out_dir, self._files))
+
+    def scan_for_damage(self) -> None:
+        """Start the search for `damaged` files in a child process: a stat per output file
+        (0.3 s at 40,000 posts) made on another core while this one imports the build and
+        loads its cache. Where there is no fork, `damaged` searches when asked."""
+        if not self._files or self._scan is not None or not hasattr(os, "fork"):
+            return
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: answer through the pipe, and leave without cleaning up
+            code = 1
+            try:
+                os.close(read)
+                data = marshal.dumps(sorted(_differing(self.config.out_dir, self._files)))
+                with os.fdopen(write, "wb") as pipe:
+                    pipe.write(data)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        self._scan = (pid, read)
+
+    def close(self) -> None:
+        """Reap the child of a scan nobody asked for (a build that reused no path)."""
+        if self._scan is not None:
+            self._scanned()
+
+    def _scanned(self) -> set[str] | None:
+        """The child's answer (see scan_for_damage), or None when there is none to trust."""
+        if self._scan is None:
+            return None
+        pid, read = self._scan
+        self._scan = None
+        with os.fdopen(read, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            return None
+        try:
+            found = marshal.loads(data)
+        except (ValueError, EOFError, TypeError):
+            return None
+        return set(found) if type(found) is list else None
 
     def record(self, written: list[str], counts: dict[str, int]) -> None:
         """After a successful build: remember it against the sources as the walk before it

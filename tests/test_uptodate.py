@@ -13,6 +13,7 @@ import pytest
 from conftest import SITES, run_ssg
 from sitekit import write_site
 
+from ssg import config as config_mod, uptodate
 from ssg.output import Writer
 
 UNCHANGED = "nothing changed since the last build"
@@ -58,6 +59,40 @@ def test_an_output_file_edited_in_place_is_written_again_by_the_next_build_with_
     os.utime(site / "content/posts/post-3.md")  # something for the build to look at
     assert "rendered /posts/post-1: its files in the output were changed or deleted" in build(site, out, "--explain")
     assert snapshot(out) == expected
+
+
+def test_the_search_for_damaged_output_files_runs_in_a_child_process(built, monkeypatch):
+    site, out, _ = built
+    with open(out / "posts/post-1/index.html", "a") as f:
+        f.write("edited by hand")
+    config = config_mod.load(site).replace(out=str(out))
+    parent = os.getpid()
+    searched_in: list[int] = []
+    differing = uptodate._differing
+
+    def spy(*args):
+        searched_in.append(os.getpid())  # seen by this process only when it searches itself
+        return differing(*args)
+
+    monkeypatch.setattr(uptodate, "_differing", spy)
+    check = uptodate.Check(config)
+    searched_in.clear()  # the check's own stat of the output folders
+    check.scan_for_damage()
+    assert check.damaged == {"posts/post-1/index.html"}
+    assert searched_in == [], "the child searched, and answered through the pipe"
+
+    # A child that fails to answer: the parent searches itself, with the same answer.
+    def failing_in_child(*args):
+        if os.getpid() != parent:
+            raise OSError("no answer")
+        return spy(*args)
+
+    monkeypatch.setattr(uptodate, "_differing", failing_in_child)
+    check = uptodate.Check(config)
+    searched_in.clear()
+    check.scan_for_damage()
+    assert check.damaged == {"posts/post-1/index.html"}
+    assert searched_in == [parent]
 
 
 def test_a_file_dropped_into_the_output_is_removed(built):
