@@ -90,7 +90,7 @@ def build(
             if rendered is not None:
                 return Summary(
                     Result(), time.perf_counter() - started, str(config.out_dir),
-                    reused=len(build_cache.previous_paths) - len(rendered), rendered=rendered, counts=uptodate.recorded_counts,
+                    reused=len(build_cache.previous_deps) - len(rendered), rendered=rendered, counts=uptodate.recorded_counts,
                 )
         reuse = not build_cache.blocked
         damaged = uptodate.damaged if uptodate is not None and reuse else None

@@ -5,8 +5,10 @@ source it read (route modules, templates, content files, content folders, static
 it fetched), the props it got from entries(), and what the crawl learned from it (links,
 ids). A path whose sources all hash the same is *replayed*: its files are kept from the
 previous output and its links feed the crawl, with no load or template run. The record
-is one marshal file (`build.cache`), each source's hash stored once, so loading it takes
-milliseconds even for tens of thousands of paths.
+is one marshal file (`build.cache`), each source's hash stored once. Each path's deps are
+kept as numbers beside the rest of its record, which stays marshalled until the build asks
+for that path: an edit's shortcut reads a few of tens of thousands, and loading the file
+takes milliseconds.
 
 A source may be part of a file: a content file's front matter (`a.md#front-matter`) or
 its summary (`a.md#summary`, whose hash only rendering tells: the page that read it passes
@@ -49,7 +51,7 @@ from .render import Done
 from .site import Site
 from .uptodate import RACY_NS, SKIP, Status, sources
 
-FORMAT = 8  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed
+FORMAT = 9  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed; 9: records read when asked
 FILE = "build.cache"
 JOURNAL = "build.journal"  # the edit shortcut's patches since build.cache was written whole
 JOURNAL_PATCHES = 64  # patches the journal holds at most: the next one writes build.cache whole again
@@ -254,9 +256,13 @@ class Cache:
         self._before_sorted: list[str] | None = None
         self.dir = site.root / ".ssg-cache"
         self.key = site_key(site, engine, before)
-        # The previous build's paths as marshal left them: an Entry is made only for a path
-        # the build asks about (an edit's shortcut asks about a few of tens of thousands).
-        self._paths: dict[str, tuple] = {}
+        # The previous build's paths: their deps (numbers in _sources), and the rest of their
+        # record as marshal wrote it, read only for a path the build asks about (an edit's
+        # shortcut asks about a few of tens of thousands).
+        self._deps: dict[str, list[int]] = {}
+        self._records: dict[str, bytes] = {}
+        self._last: tuple[str, tuple[tuple, str | None]] | None = None  # the record read last
+        self._unreadable: set[str] = set()  # paths whose record could not be read
         self._sources: list[str] = []
         self._raw: dict[str, Any] = {}
         self._patches = 0  # in the journal, replayed onto build.cache
@@ -298,11 +304,12 @@ class Cache:
             self._sources = list(raw["sources"])
             self.previous_hashes = dict(zip(self._sources, raw["hashes"], strict=True))
             self.seed_deps = dict(raw["seed"])
-            self._paths = dict(raw["paths"])
+            self._deps, self._records = dict(raw["deps"]), dict(raw["paths"])
             count = len(self._sources)
-            for fields, props in self._paths.values():  # checked once, so a lazy read cannot fail later
-                deps = fields[_DEPS]
-                if not isinstance(props, (str, type(None))) or (deps and not 0 <= min(deps) <= max(deps) < count):
+            if self._deps.keys() != self._records.keys() or type(raw["pages"]) is not list:
+                raise KeyError("paths")
+            for deps in self._deps.values():
+                if type(deps) is not list or (deps and not 0 <= min(deps) <= max(deps) < count):
                     raise IndexError("a dep number outside the list of sources")
             self._raw = raw
             stats = raw["stats"]
@@ -311,21 +318,48 @@ class Cache:
             return stats
         except (ValueError, EOFError, KeyError, TypeError, AttributeError, IndexError) as exc:
             self.warning = f"{file}: the build cache is unreadable ({type(exc).__name__}); ignoring it and rendering every page"
-            self._paths, self._raw, self.previous_key, self.previous_hashes, self.seed_deps = {}, {}, {}, {}, {}
+            self._deps, self._records, self._raw, self.previous_key, self.previous_hashes, self.seed_deps = {}, {}, {}, {}, {}, {}
             return {}
 
     def previous(self, k: str) -> Entry | None:
         """The previous build's record of a path, or None."""
-        recorded = self._paths.get(k)
+        recorded = self.previous_record(k)
         if recorded is None:
             return None
         fields, props = recorded
         return _entry(fields, self._sources, props)
 
+    def previous_record(self, k: str) -> tuple[tuple, str | None] | None:
+        """A path of the previous build as recorded: (its Done's fields with deps as numbers,
+        props hash); None for a path it did not build, or whose record cannot be read (with
+        a warning: the path is rendered again)."""
+        if self._last is not None and self._last[0] == k:
+            return self._last[1]
+        data = self._records.get(k)
+        if data is None:
+            return None
+        try:
+            fields, props = marshal.loads(data)
+            if type(fields) is not tuple or len(fields) != len(FIELDS) or not isinstance(props, (str, type(None))):
+                raise TypeError("not a record")
+        except (ValueError, EOFError, TypeError) as exc:
+            self.warning = f"{self.dir / FILE}: the record of {k} is unreadable ({type(exc).__name__}); rendering it again"
+            del self._records[k], self._deps[k]
+            self._unreadable.add(k)
+            return None
+        recorded = (_with(fields, deps=self._deps[k]), props)
+        self._last = (k, recorded)
+        return recorded
+
     @property
-    def previous_paths(self) -> dict[str, tuple]:
-        """Every path of the previous build -> (its Done's fields with deps as numbers, props hash)."""
-        return self._paths
+    def previous_deps(self) -> dict[str, list[int]]:
+        """Every path of the previous build -> its deps, as numbers in `previous_sources`."""
+        return self._deps
+
+    @property
+    def previous_pages(self) -> list[str]:
+        """The URLs of the previous build's pages (for sitemap.xml), in the order of its paths."""
+        return self._raw.get("pages", [])
 
     @property
     def previous_sources(self) -> list[str]:
@@ -346,7 +380,7 @@ class Cache:
             return None, self.blocked
         entry = self.previous(k)
         if entry is None:
-            return None, "new path"
+            return None, "its record in the build cache is unreadable" if k in self._unreadable else "new path"
         if entry.props != props_hash(props) or entry.props is None:
             return None, "its entries() props changed"
         changed = self._changed_sources()
@@ -435,7 +469,9 @@ class Cache:
 
     def keep(self, k: str) -> None:
         """Keep a path replayed from the previous build, as it was recorded."""
-        fields, props = self._paths[k]
+        recorded = self.previous_record(k)
+        assert recorded is not None, "a path is kept only after reusable() read its record"
+        fields, props = recorded
         numbers = [self._number(self._sources[i]) for i in fields[_DEPS]]
         self.entries[k] = (_with(fields, deps=numbers), props)
 
@@ -463,7 +499,7 @@ class Cache:
         that reused every path of an unchanged record leaves the file as it is."""
         if (
             rendered == 0 and self.enabled and not self._forgotten and self.previous_key == self.key
-            and self.entries.keys() == self._paths.keys() and not self.hash.changed
+            and self.entries.keys() == self._deps.keys() and not self.hash.changed
             and seed_deps == self.seed_deps.keys()
         ):
             return
@@ -475,6 +511,7 @@ class Cache:
             deps = fields[_DEPS]
             deps[:] = [renumber[i] for i in deps]
         self._names = final  # numbered as saved now
+        paths = dict(sorted(self.entries.items()))
         self._write({
             "format": FORMAT,
             "key": self.key,
@@ -485,7 +522,8 @@ class Cache:
             "hashes": [self._as_read(dep) for dep in sources],
             # Sorted: the cache, like the output, should not depend on the order of the run.
             "seed": {dep: self._as_read(dep) for dep in sorted(seed_deps)},
-            "paths": dict(sorted(self.entries.items())),
+            **_records(paths),
+            "pages": [fields[_URL] for fields, _ in paths.values() if fields[_KIND] == "page"],
             "stats": dict(sorted(self.hash.stats.items())),
         })
 
@@ -496,27 +534,33 @@ class Cache:
         JOURNAL_PATCHES patches). A source new to the record goes at the end of the list,
         so the other paths' numbers stay valid."""
         raw = self._raw
-        sources, hashes, paths = raw["sources"], raw["hashes"], raw["paths"]
+        sources, hashes = raw["sources"], raw["hashes"]
         known = len(sources)
         number = {dep: i for i, dep in enumerate(sources)}
         changed_hashes: dict[int, str | None] = {}
-        for k, done in rendered.items():
+        paths = {}
+        for k, done in sorted(rendered.items()):
             self.hash.learn_from(done)
             for dep in done.deps:
                 if dep not in number:
                     number[dep] = len(sources)
                     sources.append(dep)
                     hashes.append(None)
-            paths[k] = (self._compact(done, [number[dep] for dep in done.deps]), paths[k][1])
+            recorded = self.previous_record(k)
+            assert recorded is not None, "the shortcut renders only paths it read the record of"
+            paths[k] = (self._compact(done, [number[dep] for dep in done.deps]), recorded[1])
         for dep in self._changed or ():
             changed_hashes[number[dep]] = hashes[number[dep]] = self._as_read(dep)
-        for k in rendered:
-            for i in paths[k][0][_DEPS]:
+        for fields, _ in paths.values():
+            for i in fields[_DEPS]:
                 if hashes[i] is None:
                     changed_hashes[i] = hashes[i] = self._as_read(sources[i])
         stats = {dep: self.hash.stats[dep] for dep in sorted(self.hash.updated) if dep in self.hash.stats}
         raw["stats"].update(stats)
-        patch = ("patch", sources[known:], changed_hashes, {k: paths[k] for k in sorted(rendered)}, stats)
+        records = _records(paths)
+        raw["deps"].update(records["deps"])
+        raw["paths"].update(records["paths"])
+        patch = ("patch", sources[known:], changed_hashes, records, stats)
         if self._patches >= JOURNAL_PATCHES or not self._journal(patch):
             raw["stats"] = dict(sorted(self.hash.stats.items()))
             self._write(raw)
@@ -603,12 +647,13 @@ def _replay(raw: dict[str, Any], journal: Path) -> int | None:
         if entry[1] == "begin":
             open_patch = True
             continue
-        _, _, new_sources, hashes, paths, stats = entry
+        _, _, new_sources, hashes, records, stats = entry
         raw["sources"].extend(new_sources)
         raw["hashes"].extend([None] * len(new_sources))
         for i, digest in hashes.items():
             raw["hashes"][i] = digest
-        raw["paths"].update(paths)
+        raw["deps"].update(records["deps"])
+        raw["paths"].update(records["paths"])
         raw["stats"].update(stats)
         patches, open_patch = patches + 1, False
     return None if open_patch else patches
@@ -624,7 +669,16 @@ def _name(dep: str) -> str:
 
 _done_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(Done)))
 FIELDS = {f.name: i for i, f in enumerate(dataclasses.fields(Done))}  # a Done's field -> its place in a record
-_DEPS = FIELDS["deps"]
+_DEPS, _KIND, _URL = FIELDS["deps"], FIELDS["kind"], FIELDS["url"]
+
+
+def _records(paths: dict[str, tuple[tuple, str | None]]) -> dict[str, dict]:
+    """Paths' records as build.cache keeps them: their deps apart (every one is looked at),
+    and the rest marshalled, each path on its own (read only when asked for)."""
+    return {
+        "deps": {k: fields[_DEPS] for k, (fields, _) in paths.items()},
+        "paths": {k: marshal.dumps((_with(fields, deps=()), props)) for k, (fields, props) in paths.items()},
+    }
 
 
 def _with(fields: tuple, **changes: Any) -> tuple:

@@ -45,7 +45,7 @@ def run(site: Site, cache: Cache, check: Check) -> list[tuple[str, str]] | None:
     the output in place and return the paths rendered (with why), or None, having
     written nothing, when the edit needs the incremental build."""
     files = check.changed
-    if not files or len(files) > FEW or not cache.previous_paths or cache.blocked:
+    if not files or len(files) > FEW or not cache.previous_deps or cache.blocked:
         return None
     # Every file but the edited ones was listed without error by the last build.
     with content.current().trusting(edited=files):
@@ -99,22 +99,27 @@ def _may_matter(rel: str) -> bool:
 def _affected(cache: Cache, changed: dict[str, str], damaged: set[str]) -> dict[str, str] | None:
     """The previous build's paths that read a changed dep or lost a file, with why; None
     when one of them got props from entries() (only a full seed can give them again), or
-    when a damaged file is none of theirs."""
+    when a damaged file is none of theirs (or a record cannot be read)."""
     numbers = {i: dep for i, dep in enumerate(cache.previous_sources) if dep in changed}
-    deps_at, files_at = FIELDS["deps"], FIELDS["files"]
-    todo: dict[str, str] = {}
-    owned: set[str] = set()
     read = numbers.keys()
-    for k, (fields, props) in cache.previous_paths.items():
-        deps = fields[deps_at]
-        hit = None if read.isdisjoint(deps) else next(numbers[i] for i in deps if i in numbers)
+    todo = {
+        k: changed[next(numbers[i] for i in deps if i in numbers)]
+        for k, deps in cache.previous_deps.items() if not read.isdisjoint(deps)
+    }
+    # A damaged file is found by its path's record, each of which is read for it: rare.
+    suspects = list(cache.previous_deps) if damaged else list(todo)
+    files_at = FIELDS["files"]
+    owned: set[str] = set()
+    for k in suspects:
+        recorded = cache.previous_record(k)
+        if recorded is None:
+            return None
+        fields, props = recorded
         files = fields[files_at]
-        if hit is None and damaged and not damaged.isdisjoint(files):
+        if k not in todo:
+            if damaged.isdisjoint(files):
+                continue
             todo[k] = "its files in the output were changed or deleted"
-        elif hit is not None:
-            todo[k] = changed[hit]
-        else:
-            continue
         if props != "":
             return None
         owned.update(files)
@@ -138,6 +143,4 @@ async def _extras(site: Site, cache: Cache, writer: Writer) -> None:
     depend only on the paths' records, which did not change, and on static/)."""
     writer.write("404.html", await not_found_page(site))
     if site.config.origin:
-        kind_at, url_at = FIELDS["kind"], FIELDS["url"]
-        urls = [fields[url_at] for fields, _ in cache.previous_paths.values() if fields[kind_at] == "page"]
-        writer.write("sitemap.xml", sitemap_xml(site, urls))
+        writer.write("sitemap.xml", sitemap_xml(site, cache.previous_pages))

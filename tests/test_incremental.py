@@ -3,7 +3,6 @@ clean build of the same sources writes, byte for byte."""
 
 from __future__ import annotations
 
-import dataclasses
 import marshal
 import os
 import re
@@ -14,7 +13,6 @@ import pytest
 from conftest import SITES, run_ssg
 
 from ssg.cache import FORMAT as cache_format
-from ssg.render import Done
 
 EPOCH = "1700000000"
 
@@ -152,9 +150,8 @@ def test_fresh_renders_everything(tmp_path):
 
 def _dep_out_of_range(data: bytes) -> bytes:
     raw = marshal.loads(data)
-    k, (fields, props) = next(iter(raw["paths"].items()))
-    deps = [f.name for f in dataclasses.fields(Done)].index("deps")
-    raw["paths"][k] = ((*fields[:deps], [len(raw["sources"]) + 5], *fields[deps + 1:]), props)
+    k = next(iter(raw["deps"]))
+    raw["deps"][k] = [len(raw["sources"]) + 5]
     return marshal.dumps(raw)
 
 
@@ -175,4 +172,24 @@ def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
     result = build(site, tmp_path / "out", "--explain")
     assert "the build cache is unreadable" in result.stderr
     assert "reused" not in result.stderr
+    assert snapshot(tmp_path / "out") == expected
+
+
+@pytest.mark.parametrize("damage", ["garbage", "wrong shape"])
+def test_a_path_whose_record_is_unreadable_is_rendered_again_with_a_warning(tmp_path, damage):
+    """Records are read when a build asks for them, so one damaged record is found then:
+    its path is rendered again, and the others are reused."""
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "incremental", site)
+    build(site, tmp_path / "out")
+    expected = snapshot(tmp_path / "out")
+    cache = site / ".ssg-cache/build.cache"
+    raw = marshal.loads(cache.read_bytes())
+    raw["paths"]["/about"] = {"garbage": b"\xff not marshal", "wrong shape": marshal.dumps(("x", ""))}[damage]
+    cache.write_bytes(marshal.dumps(raw))
+    os.utime(site / "content/posts/post-3.md")  # a build with something to look at
+    result = build(site, tmp_path / "out", "--explain")
+    assert "the record of /about is unreadable" in result.stderr
+    assert "rendered /about: its record in the build cache is unreadable" in result.stderr
+    assert "reused from the build cache" in result.stderr
     assert snapshot(tmp_path / "out") == expected
