@@ -277,12 +277,12 @@ class Cache:
         if enabled:
             stats = self._load()
         self.hash = Hasher(site.root, stats)
-        # This build's record, compact (a site of 40,000 posts keeps 80,000 of them): path ->
-        # (its Done's fields, deps as numbers in `_names`, props hash). Each dep and link
-        # string is kept once, not once per path that names it.
-        self.entries: dict[str, tuple[tuple, str | None]] = {}
+        # This build's record, as build.cache keeps it (a site of 40,000 posts keeps 80,000
+        # of them): path -> (its deps as numbers in `_names`, the rest of its record
+        # marshalled). And the URL of each page, for sitemap.xml.
+        self.entries: dict[str, tuple[list[int], bytes]] = {}
         self._names: dict[str, int] = {}
-        self._strings: dict[str, str] = {}
+        self._pages: dict[str, str] = {}
         self._blocked: str | None = None  # a site-wide reason to render everything, once known
         self._changed: dict[str, str] | None = None  # source -> why it no longer matches, once known
         self._forgotten = False
@@ -465,34 +465,24 @@ class Cache:
     def record(self, k: str, done: Done, props: Any) -> None:
         """Keep a path this build rendered."""
         self.hash.learn_from(done)
-        self.entries[k] = (self._compact(done, [self._number(dep) for dep in done.deps]), props_hash(props))
+        self.entries[k] = ([self._number(dep) for dep in done.deps], _marshalled(done, props_hash(props)))
+        if done.kind == "page":
+            self._pages[k] = done.url
 
     def keep(self, k: str) -> None:
         """Keep a path replayed from the previous build, as it was recorded."""
         recorded = self.previous_record(k)
         assert recorded is not None, "a path is kept only after reusable() read its record"
-        fields, props = recorded
-        numbers = [self._number(self._sources[i]) for i in fields[_DEPS]]
-        self.entries[k] = (_with(fields, deps=numbers), props)
+        fields = recorded[0]
+        self.entries[k] = ([self._number(self._sources[i]) for i in fields[_DEPS]], self._records[k])
+        if fields[_KIND] == "page":
+            self._pages[k] = fields[_URL]
 
     def _number(self, dep: str) -> int:
         number = self._names.get(dep)
         if number is None:
             number = self._names[dep] = len(self._names)
         return number
-
-    def _compact(self, done: Done, deps: list[int]) -> tuple:
-        """A Done as a tuple marshal can write (only successes are recorded: no failure),
-        its strings shared; the digests went to the hasher."""
-        strings = self._strings
-        links = [(strings.setdefault(path, path), fragment) for path, fragment in done.links]
-        # Empty containers shared, params as pairs: tens of thousands of paths have them.
-        return _with(
-            _done_fields(done), deps=deps, links=links, kind=strings.setdefault(done.kind, done.kind),
-            route=done.route and strings.setdefault(done.route, done.route), params=tuple(done.params.items()),
-            headers=done.headers or _NONE, outside_base=done.outside_base or (), fetched=done.fetched or (),
-            write_errors=done.write_errors or (), digests=_NONE,
-        )
 
     def save(self, *, rendered: int, seed_deps: set[str]) -> None:
         """Write this build's record (after a successful build only), atomically. A build
@@ -507,11 +497,10 @@ class Cache:
         sources = sorted(self._names)
         final = {dep: i for i, dep in enumerate(sources)}
         renumber = [final[dep] for dep in self._names]
-        for fields, _ in self.entries.values():  # the lists are the cache's own: renumbered in place, no copy
-            deps = fields[_DEPS]
+        for deps, _ in self.entries.values():  # the lists are the cache's own: renumbered in place, no copy
             deps[:] = [renumber[i] for i in deps]
         self._names = final  # numbered as saved now
-        paths = dict(sorted(self.entries.items()))
+        paths = sorted(self.entries.items())
         self._write({
             "format": FORMAT,
             "key": self.key,
@@ -522,8 +511,9 @@ class Cache:
             "hashes": [self._as_read(dep) for dep in sources],
             # Sorted: the cache, like the output, should not depend on the order of the run.
             "seed": {dep: self._as_read(dep) for dep in sorted(seed_deps)},
-            **_records(paths),
-            "pages": [fields[_URL] for fields, _ in paths.values() if fields[_KIND] == "page"],
+            "deps": {k: deps for k, (deps, _) in paths},
+            "paths": {k: data for k, (_, data) in paths},
+            "pages": [self._pages[k] for k, _ in paths if k in self._pages],
             "stats": dict(sorted(self.hash.stats.items())),
         })
 
@@ -538,7 +528,7 @@ class Cache:
         known = len(sources)
         number = {dep: i for i, dep in enumerate(sources)}
         changed_hashes: dict[int, str | None] = {}
-        paths = {}
+        records: dict[str, dict] = {"deps": {}, "paths": {}}
         for k, done in sorted(rendered.items()):
             self.hash.learn_from(done)
             for dep in done.deps:
@@ -548,16 +538,16 @@ class Cache:
                     hashes.append(None)
             recorded = self.previous_record(k)
             assert recorded is not None, "the shortcut renders only paths it read the record of"
-            paths[k] = (self._compact(done, [number[dep] for dep in done.deps]), recorded[1])
+            records["deps"][k] = [number[dep] for dep in done.deps]
+            records["paths"][k] = _marshalled(done, recorded[1])
         for dep in self._changed or ():
             changed_hashes[number[dep]] = hashes[number[dep]] = self._as_read(dep)
-        for fields, _ in paths.values():
-            for i in fields[_DEPS]:
+        for deps in records["deps"].values():
+            for i in deps:
                 if hashes[i] is None:
                     changed_hashes[i] = hashes[i] = self._as_read(sources[i])
         stats = {dep: self.hash.stats[dep] for dep in sorted(self.hash.updated) if dep in self.hash.stats}
         raw["stats"].update(stats)
-        records = _records(paths)
         raw["deps"].update(records["deps"])
         raw["paths"].update(records["paths"])
         patch = ("patch", sources[known:], changed_hashes, records, stats)
@@ -672,13 +662,15 @@ FIELDS = {f.name: i for i, f in enumerate(dataclasses.fields(Done))}  # a Done's
 _DEPS, _KIND, _URL = FIELDS["deps"], FIELDS["kind"], FIELDS["url"]
 
 
-def _records(paths: dict[str, tuple[tuple, str | None]]) -> dict[str, dict]:
-    """Paths' records as build.cache keeps them: their deps apart (every one is looked at),
-    and the rest marshalled, each path on its own (read only when asked for)."""
-    return {
-        "deps": {k: fields[_DEPS] for k, (fields, _) in paths.items()},
-        "paths": {k: marshal.dumps((_with(fields, deps=()), props)) for k, (fields, props) in paths.items()},
-    }
+def _marshalled(done: Done, props: str | None) -> bytes:
+    """A path's record but its deps (kept apart: every one is looked at), as build.cache
+    keeps it: its Done's fields and its props hash, marshalled on their own (read only when
+    asked for). Only successes are recorded (no failure); the digests went to the hasher."""
+    fields = _with(
+        _done_fields(done), deps=(), params=tuple(done.params.items()), outside_base=done.outside_base or (),
+        fetched=done.fetched or (), write_errors=done.write_errors or (), digests={},
+    )
+    return marshal.dumps((fields, props))
 
 
 def _with(fields: tuple, **changes: Any) -> tuple:
@@ -687,9 +679,6 @@ def _with(fields: tuple, **changes: Any) -> tuple:
     for name, value in changes.items():
         out[FIELDS[name]] = value
     return tuple(out)
-
-
-_NONE: dict = {}  # an empty mapping shared by the records that have none (never changed)
 
 
 def _entry(fields: tuple, sources: list[str], props: str | None) -> Entry:
