@@ -60,13 +60,18 @@ class Result:
 
 
 class Claim(NamedTuple):
-    """What the end of the build needs of a path that wrote files (not its whole Done)."""
+    """What the end of the build needs of a path that wrote files (not its whole Done): one
+    per path, so kept small (a dict of params per path was a tenth of it)."""
 
     path: str
     files: list[str]
     write_errors: list[tuple[str, str]]
     route: str | None
-    params: dict[str, str]
+    param_items: tuple[tuple[str, str], ...]
+
+    @property
+    def params(self) -> dict[str, str]:
+        return dict(self.param_items)
 
 
 @contextlib.contextmanager
@@ -318,7 +323,7 @@ class Prerender:
         for fetched in d.fetched:
             self.enqueue(fetched, key(d.path), None)
         if d.files or d.write_errors:
-            self.outputs.append(Claim(d.path, d.files, d.write_errors, d.route, d.params))  # claimed at the end, in path order
+            self.outputs.append(Claim(d.path, d.files, d.write_errors, d.route, tuple(d.params.items())))  # claimed at the end, in path order
         failed = {rel for rel, _ in d.write_errors}
         written = [rel for rel in d.files if rel not in failed]
         if d.kind in ("page", "endpoint", "redirect") and written:
