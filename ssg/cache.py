@@ -49,7 +49,7 @@ from .content.store import known_hash, summary_hash
 from .context import SUMMARY, dep_file, parts_of
 from .render import Done
 from .site import Site
-from .uptodate import RACY_NS, SKIP, Status, sources
+from .uptodate import RACY_NS, SKIP, Status
 
 FORMAT = 9  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed; 9: records read when asked
 FILE = "build.cache"
@@ -143,8 +143,9 @@ class Hasher:
         return digest
 
 
-def _files_below(top: str) -> list[str]:
-    """Every file below a folder (symlinked folders followed, once), as sorted relative names."""
+def _files_below(top: str, suffix: str = "") -> list[str]:
+    """Every file below a folder (symlinked folders followed, once) whose name ends with
+    `suffix`, as sorted relative names."""
     names: list[str] = []
     seen: set[tuple[int, int]] = set()
     for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
@@ -155,7 +156,7 @@ def _files_below(top: str) -> list[str]:
         seen.add((st.st_dev, st.st_ino))
         below = os.path.relpath(dirpath, top).replace(os.sep, "/")
         prefix = "" if below == "." else below + "/"
-        names.extend(prefix + f for f in filenames if os.path.isfile(os.path.join(dirpath, f)))
+        names.extend(prefix + f for f in filenames if f.endswith(suffix) and os.path.isfile(os.path.join(dirpath, f)))
     return sorted(names)
 
 
@@ -171,10 +172,8 @@ def _front_matter_digest(raw: bytes, rel: str) -> str:
         return _digest(raw)
 
 
-def site_key(site: Site, engine: str, listing: dict[str, Status] | None = None) -> dict[str, str]:
-    """The parts of the site-wide key, by name (so --explain can say which one changed).
-    `listing` is the walk of the site made before the build (uptodate.sources), made here
-    when not given."""
+def site_key(site: Site, engine: str) -> dict[str, str]:
+    """The parts of the site-wide key, by name (so --explain can say which one changed)."""
     config = dataclasses.asdict(site.config)
     config.pop("file", None)
     parts = {
@@ -188,21 +187,15 @@ def site_key(site: Site, engine: str, listing: dict[str, Status] | None = None) 
     }
     # templates/ (an include may be named at run time), params/ (matchers) and collection
     # schemas can affect any page. Sorted so the key is the same on every machine.
-    if listing is None:
-        listing = sources(site.root.resolve(), site.config.out_dir)
-    files = sorted(rel for rel in listing if _site_wide(rel))
+    files = sorted(
+        f"{folder}/{name}"
+        for folder, suffix in (("templates", ""), ("params", ".py"), ("content", "_collection.yaml"))
+        for name in _files_below(os.path.join(site.root, folder), suffix)
+        if "__pycache__" not in name.split("/") and (folder != "content" or name.rpartition("/")[2] == suffix)
+    )
     blob = b"".join(f.encode() + b"\0" + (site.root / f).read_bytes() + b"\0" for f in files)
     parts["templates, params and schemas"] = _digest(blob)
     return parts
-
-
-def _site_wide(rel: str) -> bool:
-    """Whether a file of the site goes into the site-wide key (see site_key)."""
-    if rel.startswith("templates/"):
-        return not rel.endswith("/")
-    if rel.startswith("params/"):
-        return rel.endswith(".py")
-    return rel.startswith("content/") and rel.endswith("/_collection.yaml")
 
 
 def site_modules(root: Path) -> list[str]:
@@ -255,7 +248,7 @@ class Cache:
         self.started = started
         self._before_sorted: list[str] | None = None
         self.dir = site.root / ".ssg-cache"
-        self.key = site_key(site, engine, before)
+        self.key = site_key(site, engine)
         # The previous build's paths: their deps (numbers in _sources), and the rest of their
         # record as marshal wrote it, read only for a path the build asks about (an edit's
         # shortcut asks about a few of tens of thousands).

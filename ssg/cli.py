@@ -115,12 +115,12 @@ def _build(args: argparse.Namespace) -> int:
         if check.unchanged and not args.fresh and not args.report:
             print(unchanged_text(config.out_dir, check.counts, time.perf_counter() - started), file=sys.stderr)
             return 0
-        if not args.fresh:
-            check.scan_for_damage()  # on another core, while this one imports and loads the build cache
-        from .build import build
-
         progress = Progress()
         try:
+            if not args.fresh:
+                check.scan_for_damage()  # on another core, while this one imports and loads the build cache
+            from .build import build
+
             summary = build(config, progress=progress, jobs=args.jobs, fresh=args.fresh, uptodate=check, shortcut=not args.report)
         finally:
             progress.clear()  # also on Ctrl-C, so the next message starts on a clean line

@@ -27,6 +27,7 @@ import contextlib
 import functools
 import marshal
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -201,23 +202,44 @@ class Check:
     def scan_for_damage(self) -> None:
         """Start the search for `damaged` files in a child process: a stat per output file
         (0.3 s at 40,000 posts) made on another core while this one imports the build and
-        loads its cache. Where there is no fork, `damaged` searches when asked."""
+        loads its cache. Without fork (or a pipe, or a process to be had), `damaged`
+        searches when asked."""
         if not self._files or self._scan is not None or not hasattr(os, "fork"):
             return
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: answer through the pipe, and leave without cleaning up
-            code = 1
-            try:
-                os.close(read)
-                data = marshal.dumps(sorted(_differing(self.config.out_dir, self._files)))
-                with os.fdopen(write, "wb") as pipe:
-                    pipe.write(data)
-                code = 0
-            finally:
-                os._exit(code)
+        try:
+            read, write = os.pipe()
+        except OSError:
+            return
+        # Ctrl-C is held until the child ignores it: the parent is the one that cleans up.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            pid = os.fork()
+        except OSError:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            os.close(read)
+            os.close(write)
+            return
+        if pid == 0:
+            self._answer(write)  # does not return
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         os.close(write)
         self._scan = (pid, read)
+
+    def _answer(self, write: int) -> None:
+        """The child of scan_for_damage: answer through the pipe, holding nothing else of
+        the parent's (its lock on the cache), and leave without cleaning up."""
+        code = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            os.closerange(3, write)
+            os.closerange(write + 1, 65536)
+            data = marshal.dumps(sorted(_differing(self.config.out_dir, self._files)))
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(data)
+            code = 0
+        finally:
+            os._exit(code)
 
     def close(self) -> None:
         """Reap the child of a scan nobody asked for (a build that reused no path)."""
@@ -229,10 +251,15 @@ class Check:
         if self._scan is None:
             return None
         pid, read = self._scan
-        self._scan = None
-        with os.fdopen(read, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(pid, 0)
+        try:
+            with os.fdopen(read, "rb") as pipe:
+                data = pipe.read()
+        finally:
+            self._scan = None
+            try:
+                _, status = os.waitpid(pid, 0)
+            except ChildProcessError:  # reaped already (SIGCHLD ignored): no status to trust
+                status = -1
         if status != 0:
             return None
         try:

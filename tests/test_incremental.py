@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import SITES, run_ssg
 
-from ssg.cache import FORMAT as cache_format
+from ssg import config as config_mod
+from ssg.cache import FORMAT as cache_format, site_key
+from ssg.site import Site
 
 EPOCH = "1700000000"
 
@@ -72,6 +74,24 @@ def test_incremental_build_equals_clean_build(tmp_path, name):
     build(clean, out_clean, "--fresh")
     assert snapshot(out_inc) == snapshot(out_clean)
     assert "rendered" in result.stderr, "the edit must make something render again"
+
+
+def test_a_templates_folder_that_is_a_symlink_is_in_the_site_wide_key(tmp_path):
+    """Includes may be named at run time, so every file in templates/ is part of the key,
+    also when templates/ is a symlink (to a theme, say)."""
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "incremental", site)
+    (site / "theme").mkdir()
+    (site / "templates").rename(site / "theme/templates")
+    (site / "templates").symlink_to("theme/templates")
+    (site / "templates/__pycache__").mkdir()
+    (site / "templates/__pycache__/x.pyc").write_bytes(b"")
+    key = site_key(Site(config_mod.load(site)), "engine")["templates, params and schemas"]
+    edit(site, "theme/templates/footer.html", "footer v1", "footer v2")
+    edited = site_key(Site(config_mod.load(site)), "engine")["templates, params and schemas"]
+    assert edited != key
+    (site / "templates/__pycache__/y.pyc").write_bytes(b"")
+    assert site_key(Site(config_mod.load(site)), "engine")["templates, params and schemas"] == edited, "not __pycache__"
 
 
 def rendered_paths(stderr: str) -> set[str]:

@@ -95,6 +95,32 @@ def test_the_search_for_damaged_output_files_runs_in_a_child_process(built, monk
     assert searched_in == [parent]
 
 
+def test_without_a_process_for_the_search_the_build_searches_itself(built, monkeypatch):
+    site, out, _ = built
+    (out / "about/index.html").unlink()
+    config = config_mod.load(site).replace(out=str(out))
+
+    def no_fork():
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    check = uptodate.Check(config)
+    check.scan_for_damage()
+    assert check.damaged == {"about/index.html"}
+
+
+def test_a_search_nobody_asked_for_is_reaped(built):
+    site, out, _ = built
+    config = config_mod.load(site).replace(out=str(out))
+    check = uptodate.Check(config)
+    check.scan_for_damage()
+    assert check._scan is not None
+    pid = check._scan[0]
+    check.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, 0)  # waited for by close(): no zombie left
+
+
 def test_a_file_dropped_into_the_output_is_removed(built):
     site, out, expected = built
     (out / "posts/stray.txt").write_text("not the build's")

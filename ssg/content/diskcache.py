@@ -252,8 +252,8 @@ def _identity(engine: Any) -> str | None:
     plain = sorted((k, v) for k, v in getattr(engine, "__dict__", {}).items() if isinstance(v, (bool, int, float, str, type(None))))
     parts.append(f"options={plain!r}")
     # Whether (and how) fenced code is highlighted: ssg's engines build their parser (on
-    # first use) with markdown.highlight; another engine's parser may say.
-    if isinstance(engine, markdown.MarkdownItEngine):
+    # first use) with markdown.highlight; another engine's parser (a subclass's) may say.
+    if cls.__module__.startswith("ssg.") and isinstance(engine, markdown.MarkdownItEngine):
         hook: Any = markdown.highlight
     else:
         options = getattr(getattr(engine, "md", None), "options", None)
@@ -813,10 +813,13 @@ def _before_fork() -> None:
 def process_pool(jobs: int, **options: Any) -> ProcessPoolExecutor:
     """A pool of `jobs` forked processes (ProcessPoolExecutor's `options`) whose workers
     write what they add to the cache when they exit, as this process does at exit."""
+    global _pools
     import multiprocessing.util
     from concurrent.futures import ProcessPoolExecutor
 
-    multiprocessing.util.register_after_fork(_hook, _worker_started)  # once: keyed by _hook
+    if not _pools:
+        multiprocessing.util.register_after_fork(_hook, _worker_started)
+    _pools = True
     return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), **options)
 
 
@@ -833,5 +836,6 @@ class _Hook:
 
 
 _hook = _Hook()  # register_after_fork keeps a weak reference
+_pools = False  # whether process_pool() registered _worker_started (each call would add it again)
 os.register_at_fork(before=_before_fork)
 atexit.register(save)

@@ -15,6 +15,7 @@ documents without it, and importing it costs about a tenth of a one-edit build.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import sys
@@ -98,21 +99,24 @@ def escape_html(text: str) -> str:
 
 
 def package_version(name: str) -> str | None:
-    """The `__version__` a package's `__init__.py` declares, read without importing it
-    (markdown-it-py's import is most of its cost to a build that does not parse with it);
-    None when it declares none."""
+    """The `__version__` a package declares: read from its `__init__.py` without importing
+    it where it is a plain string there (markdown-it-py's import is most of its cost to a
+    build that does not parse with it), else imported. None for a package not installed."""
     module = sys.modules.get(name)
-    if module is not None:
-        return getattr(module, "__version__", None)
-    spec = find_spec(name)
-    if spec is None or not spec.origin:
-        return None
-    try:
-        with open(spec.origin, encoding="utf-8") as source:
-            found = re.search(r"""^__version__\s*=\s*["']([^"']+)["']""", source.read(), re.M)
-    except OSError:
-        return None
-    return found.group(1) if found else None
+    if module is None:
+        spec = find_spec(name)
+        if spec is None:
+            return None
+        try:
+            with open(spec.origin or "", encoding="utf-8") as source:
+                found = re.search(r"""^__version__\s*=\s*["']([^"']+)["']\s*$""", source.read(), re.M)
+            if found:
+                return found.group(1)
+        except (OSError, ValueError):
+            pass
+        module = importlib.import_module(name)
+    version = getattr(module, "__version__", None)
+    return version if isinstance(version, str) else None
 
 
 class MarkdownItEngine:
