@@ -171,7 +171,7 @@ def test_fresh_renders_everything(tmp_path):
 def _dep_out_of_range(data: bytes) -> bytes:
     raw = marshal.loads(data)
     k = next(iter(raw["deps"]))
-    raw["deps"][k] = [len(raw["sources"]) + 5]
+    raw["deps"][k] = (len(raw["sources"]) + 5).to_bytes(4, "little")
     return marshal.dumps(raw)
 
 
