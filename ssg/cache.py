@@ -40,7 +40,7 @@ import os
 import sys
 import time
 from array import array
-from collections.abc import Iterable, Iterator, Sequence, Set
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -275,7 +275,7 @@ class Cache:
         # This build's record, as build.cache keeps it (a site of 40,000 posts keeps 80,000
         # of them): path -> (its deps as numbers in `_names`, the rest of its record
         # marshalled). And the URL of each page, for sitemap.xml.
-        self.entries: dict[str, tuple[list[int], bytes]] = {}
+        self.entries: dict[str, tuple[array, bytes]] = {}
         self._names: dict[str, int] = {}
         self._pages: dict[str, str] = {}
         self._blocked: str | None = None  # a site-wide reason to render everything, once known
@@ -352,13 +352,15 @@ class Cache:
         """Every path of the previous build -> its deps, packed numbers in `previous_sources`."""
         return self._deps
 
-    def previous_readers(self, numbers: Set[int]) -> Iterator[tuple[str, int]]:
+    def previous_readers(self, numbers: Set[int]) -> list[tuple[str, int]]:
         """The previous build's paths that read one of these sources (numbers in
         `previous_sources`), each with the first of them it read."""
+        found = []
         for k, packed in self._deps.items():
             deps = _numbers(packed)
             if not numbers.isdisjoint(deps):
-                yield k, next(i for i in deps if i in numbers)
+                found.append((k, next(i for i in deps if i in numbers)))
+        return found
 
     @property
     def previous_pages(self) -> list[str]:
@@ -501,7 +503,7 @@ class Cache:
         sources = sorted(self._names)
         final = {dep: i for i, dep in enumerate(sources)}
         renumber = [final[dep] for dep in self._names]
-        for deps, _ in self.entries.values():  # the lists are the cache's own: renumbered in place, no copy
+        for deps, _ in self.entries.values():  # the arrays are the cache's own: renumbered in place
             deps[:] = array("I", [renumber[i] for i in deps])
         self._names = final  # numbered as saved now
         paths = sorted(self.entries.items())

@@ -220,20 +220,24 @@ class Check:
             os.close(write)
             return
         if pid == 0:
-            self._answer(write)  # does not return
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        os.close(write)
-        self._scan = (pid, read)
+            self._answer(read, write)  # does not return
+        try:
+            self._scan = (pid, read)  # before a Ctrl-C held meanwhile is raised: close() reaps
+            os.close(write)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
-    def _answer(self, write: int) -> None:
+    def _answer(self, read: int, write: int) -> None:
         """The child of scan_for_damage: answer through the pipe, holding nothing else of
-        the parent's (its lock on the cache), and leave without cleaning up."""
+        the parent's (its end of the pipe, its lock on the cache), and leave without
+        cleaning up."""
         code = 1
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            os.close(read)
             os.closerange(3, write)
-            os.closerange(write + 1, 65536)
+            os.closerange(write + 1, max(os.sysconf("SC_OPEN_MAX"), 65536))
             data = marshal.dumps(sorted(_differing(self.config.out_dir, self._files)))
             with os.fdopen(write, "wb") as pipe:
                 pipe.write(data)

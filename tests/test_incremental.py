@@ -175,7 +175,14 @@ def _dep_out_of_range(data: bytes) -> bytes:
     return marshal.dumps(raw)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong shape", "a dep that is no source"])
+def _deps_cut_short(data: bytes) -> bytes:
+    raw = marshal.loads(data)
+    k = next(iter(raw["deps"]))
+    raw["deps"][k] = raw["deps"][k][:-1] or b"\x01"
+    return marshal.dumps(raw)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong shape", "a dep that is no source", "deps cut short"])
 def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
     site = tmp_path / "site"
     shutil.copytree(SITES / "incremental", site)
@@ -188,6 +195,7 @@ def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
         "garbage": b"\x00\x01 not a cache",
         "wrong shape": marshal.dumps({"format": cache_format, "key": {}, "out": 3, "paths": {"/": ("x",)}}),
         "a dep that is no source": _dep_out_of_range(data),
+        "deps cut short": _deps_cut_short(data),
     }[damage])
     result = build(site, tmp_path / "out", "--explain")
     assert "the build cache is unreadable" in result.stderr

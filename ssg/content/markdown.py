@@ -114,7 +114,10 @@ def package_version(name: str) -> str | None:
                 return found.group(1)
         except (OSError, ValueError):
             pass
-        module = importlib.import_module(name)
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            return None
     version = getattr(module, "__version__", None)
     return version if isinstance(version, str) else None
 
