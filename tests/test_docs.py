@@ -17,3 +17,7 @@ def test_github_pages_workflow_builds_reproducibly_with_base_path():
     assert any(u.startswith("actions/upload-pages-artifact") for u in uses)
     assert any(u.startswith("actions/deploy-pages") for u in uses)
     assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    # The content cache is restored before the build (and saved after it).
+    cache = next(i for i, step in enumerate(steps) if step.get("uses", "").startswith("actions/cache"))
+    assert steps[cache]["with"]["path"] == ".ssg-cache"
+    assert cache < next(i for i, step in enumerate(steps) if step.get("name") == "Build")
