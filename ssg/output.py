@@ -8,6 +8,7 @@ import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from .errors import SsgError
 
@@ -282,14 +283,20 @@ def _running(pid: str) -> bool:
     return True
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two folders with renameat2(RENAME_EXCHANGE) where Linux offers it."""
-    import ctypes.util  # here: a build that swaps no folder does without it
+def libc_function(name: str) -> Any:
+    """A function of the C library (renameat2, prctl), or None where there is none."""
+    import ctypes.util  # here: most builds call none
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        renameat2 = libc.renameat2
+        return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True), name)
     except (OSError, AttributeError):
+        return None
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two folders with renameat2(RENAME_EXCHANGE) where Linux offers it."""
+    renameat2 = libc_function("renameat2")
+    if renameat2 is None:
         return False
     at_fdcwd, rename_exchange = -100, 2
     result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
