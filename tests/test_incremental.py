@@ -168,13 +168,6 @@ def test_fresh_renders_everything(tmp_path):
     assert "rendered /posts/post-1: --fresh" in result.stderr
 
 
-def _dep_out_of_range(data: bytes) -> bytes:
-    raw = marshal.loads(data)
-    k = next(iter(raw["deps"]))
-    raw["deps"][k] = (len(raw["sources"]) + 5).to_bytes(4, "little")
-    return marshal.dumps(raw)
-
-
 def _deps_cut_short(data: bytes) -> bytes:
     raw = marshal.loads(data)
     k = next(iter(raw["deps"]))
@@ -182,7 +175,7 @@ def _deps_cut_short(data: bytes) -> bytes:
     return marshal.dumps(raw)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong shape", "a dep that is no source", "deps cut short"])
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong shape", "deps cut short"])
 def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
     site = tmp_path / "site"
     shutil.copytree(SITES / "incremental", site)
@@ -194,7 +187,6 @@ def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
         "truncate": data[: len(data) // 2],
         "garbage": b"\x00\x01 not a cache",
         "wrong shape": marshal.dumps({"format": cache_format, "key": {}, "out": 3, "paths": {"/": ("x",)}}),
-        "a dep that is no source": _dep_out_of_range(data),
         "deps cut short": _deps_cut_short(data),
     }[damage])
     result = build(site, tmp_path / "out", "--explain")
@@ -203,17 +195,45 @@ def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
     assert snapshot(tmp_path / "out") == expected
 
 
-@pytest.mark.parametrize("damage", ["garbage", "wrong shape"])
+def test_the_readers_of_a_source_are_found_by_whole_numbers_only(tmp_path):
+    """previous_readers() searches every path's packed deps at once, as bytes: a number's
+    four bytes across two others' (here 1 byte into "/"'s deps) must not count."""
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "incremental", site)
+    build(site, tmp_path / "out")
+    file = site / ".ssg-cache/build.cache"
+    raw = marshal.loads(file.read_bytes())
+    number = len(raw["sources"]) - 1
+    pattern = number.to_bytes(4, "little")
+    raw["deps"]["/about"] += pattern
+    raw["deps"]["/"] = b"\x00" + pattern + b"\x00\x00\x00"
+    file.write_bytes(marshal.dumps(raw))
+    from ssg.build import markdown_engine_name
+    from ssg.cache import Cache
+
+    cache = Cache(Site(config_mod.load(site)), engine=markdown_engine_name())
+    found = cache.previous_readers({number, 1})
+    by_loop = [(k, next(n for n in memoryview(deps).cast("I") if n in (number, 1)))
+               for k, deps in raw["deps"].items() if {number, 1} & set(memoryview(deps).cast("I"))]
+    assert found == by_loop
+    assert ("/about", number) in found and "/" not in dict(found)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "wrong shape", "a dep that is no source"])
 def test_a_path_whose_record_is_unreadable_is_rendered_again_with_a_warning(tmp_path, damage):
-    """Records are read when a build asks for them, so one damaged record is found then:
-    its path is rendered again, and the others are reused."""
+    """Records are read when a build asks for them, so one damaged record is found then
+    (a dep number that names no source included): its path is rendered again, and the
+    others are reused."""
     site = tmp_path / "site"
     shutil.copytree(SITES / "incremental", site)
     build(site, tmp_path / "out")
     expected = snapshot(tmp_path / "out")
     cache = site / ".ssg-cache/build.cache"
     raw = marshal.loads(cache.read_bytes())
-    raw["paths"]["/about"] = {"garbage": b"\xff not marshal", "wrong shape": marshal.dumps(("x", ""))}[damage]
+    if damage == "a dep that is no source":
+        raw["deps"]["/about"] += (len(raw["sources"]) + 5).to_bytes(4, "little")
+    else:
+        raw["paths"]["/about"] = {"garbage": b"\xff not marshal", "wrong shape": marshal.dumps(("x", ""))}[damage]
     cache.write_bytes(marshal.dumps(raw))
     os.utime(site / "content/posts/post-3.md")  # a build with something to look at
     result = build(site, tmp_path / "out", "--explain")
