@@ -30,7 +30,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,28 +128,6 @@ def _differing(out: Path, recorded: dict[str, Status]) -> Iterator[str]:
             yield rel
 
 
-class _Background:
-    """A function run on a thread of its own; result() waits for its value (None if it raised)."""
-
-    def __init__(self, work: Callable[[], Any]) -> None:
-        import threading
-
-        self._value: Any = None
-        self._work = work
-        self._thread = threading.Thread(target=self._run, name="ssg-uptodate", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._value = self._work()
-        except Exception:  # noqa: BLE001 - read as "cannot tell": a normal build runs
-            self._value = None
-
-    def result(self) -> Any:
-        self._thread.join()
-        return self._value
-
-
 def _cache_status(root: Path) -> list[Status | None]:
     """The build cache's status: a damaged cache must be reported by a build, not skipped."""
     found: list[Status | None] = []
@@ -172,6 +150,11 @@ class Check:
         self.file = config.root / ".ssg-cache" / FILE
         self.key = key(config)
         self.started = time.time_ns()
+        self.sources = sources(config.root.resolve(), config.out_dir)
+        self.root = config.root.resolve()
+        # Sources changed just now could change again within the same clock tick, keeping
+        # their status: their contents are hashed too, as git does.
+        self.racy = {rel: _digest(self.root, rel) for rel, st in self.sources.items() if st[0] >= self.started - RACY_NS}
         self._files: dict[str, Status] = {}  # the output files of the last recorded build
         self._folders: dict[str, Status] = {}  # and their folders
         self.recorded_counts: dict[str, int] | None = None  # the last recorded build's summary counts
@@ -179,39 +162,23 @@ class Check:
         # The sources whose status changed since the last recorded build, when that build
         # can vouch for everything else (same key, output and file list), else None.
         self.changed: set[str] | None = None
-        recorded = self._recorded()
-        # The output's folders are looked at on a second thread while this one walks the
-        # sources: both are mostly system calls, which run without the GIL.
-        moved = _Background(lambda: any(_differing(config.out_dir, recorded[5]))) if recorded else None
-        self.sources = sources(config.root.resolve(), config.out_dir)
-        self.root = config.root.resolve()
-        # Sources changed just now could change again within the same clock tick, keeping
-        # their status: their contents are hashed too, as git does.
-        self.racy = {rel: _digest(self.root, rel) for rel, st in self.sources.items() if st[0] >= self.started - RACY_NS}
-        self.counts: dict[str, int] | None = self._compare(recorded, moved) if recorded and moved else None
+        self.counts: dict[str, int] | None = self._compare()
 
     @property
     def unchanged(self) -> bool:
         return self.counts is not None
 
-    def _recorded(self) -> tuple | None:
-        """The last build's record, when it is of this ssg, config and build cache. Its
-        output files are kept in any case: a build that reuses paths looks for hand edits."""
+    def _compare(self) -> dict[str, int] | None:
         try:
-            recorded = marshal.loads(self.file.read_bytes())
-            fmt, key_, _, _, cache, folders, self._files, _ = recorded
+            fmt, key_, sources_, racy, cache, folders, self._files, counts = marshal.loads(self.file.read_bytes())
         except (OSError, ValueError, EOFError, TypeError):
             return None  # none yet, or unreadable: a normal build writes a new one
-        if fmt != FORMAT or key_ != self.key or cache != _cache_status(self.config.root) or type(folders) is not dict:
+        if fmt != FORMAT or key_ != self.key or cache != _cache_status(self.config.root):
             return None
-        return recorded
-
-    def _compare(self, recorded: tuple, moved: _Background) -> dict[str, int] | None:
-        _, _, sources_, racy, _, folders, _, counts = recorded
         # The output's folders, not its files: a file added, deleted or replaced changes
         # its folder's mtime. A file edited in place is found by the next build that has
         # something to do (`damaged`): a stat per folder keeps this check cheap.
-        if moved.result() is not False:
+        if any(_differing(self.config.out_dir, folders)):
             return None
         differs = sources_ != self.sources
         if differs and sources_.keys() != self.sources.keys():

@@ -121,23 +121,6 @@ def test_a_search_nobody_asked_for_is_reaped(built):
         os.waitpid(pid, 0)  # waited for by close(): no zombie left
 
 
-def test_output_folders_that_cannot_be_looked_at_mean_a_build(built, monkeypatch):
-    """The output's folders are compared on a second thread, during the walk of the
-    sources: a failure there reads as "changed", never as "unchanged"."""
-    site, out, _ = built
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    config = config_mod.load(site).replace(out=str(out))
-    assert uptodate.Check(config).unchanged
-
-    def fails(out, recorded):
-        raise PermissionError(13, "Permission denied", str(out))
-        yield
-
-    monkeypatch.setattr(uptodate, "_differing", fails)
-    check = uptodate.Check(config)
-    assert not check.unchanged and check.changed is None
-
-
 def test_a_file_dropped_into_the_output_is_removed(built):
     site, out, expected = built
     (out / "posts/stray.txt").write_text("not the build's")
