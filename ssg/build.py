@@ -141,8 +141,6 @@ def markdown_engine_name() -> str:
     return type(engine()).__name__ + "/" + os.environ.get("SSG_MARKDOWN", "")
 
 
-
-
 def check_out(config: Config) -> None:
     """Refuse an output folder whose swap would replace the site's own files.
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import itertools
 import json
 import marshal
@@ -297,7 +298,9 @@ class Cache:
             self.previous_key = dict(raw["key"])
             self.previous_out = str(raw["out"])
             self.previous_modules = dict(raw["modules"])
-            self._sources = list(raw["sources"])
+            self._sources = raw["sources"]  # save_patch() appends the sources new to the record
+            if type(self._sources) is not list:
+                raise TypeError("sources is not a list")
             self.previous_hashes = dict(zip(self._sources, raw["hashes"], strict=True))
             self.seed_deps = dict(raw["seed"])
             self._deps, self._records = dict(raw["deps"]), dict(raw["paths"])
@@ -316,6 +319,7 @@ class Cache:
         except (ValueError, EOFError, KeyError, TypeError, AttributeError, IndexError) as exc:
             self.warning = f"{file}: the build cache is unreadable ({type(exc).__name__}); ignoring it and rendering every page"
             self._deps, self._records, self._raw, self.previous_key, self.previous_hashes, self.seed_deps = {}, {}, {}, {}, {}, {}
+            self._sources = []
             return {}
 
     def previous(self, k: str) -> Entry | None:
@@ -353,12 +357,12 @@ class Cache:
 
     @property
     def previous_deps(self) -> dict[str, bytes]:
-        """Every path of the previous build -> its deps, packed numbers in `previous_sources`."""
+        """Every path of the previous build -> its deps, packed (the numbers of its sources, see previous_numbers)."""
         return self._deps
 
     def previous_readers(self, numbers: Set[int]) -> list[tuple[str, int]]:
         """The previous build's paths that read one of these sources (numbers in
-        `previous_sources`), each with the first of them it read."""
+        `previous_numbers`), each with the first of them it read."""
         # Searched for as bytes in all the deps at once (a loop over tens of thousands of
         # paths in Python took a tenth of an edit's build at 40,000 posts). A match at an
         # offset that is not a multiple of 4 straddles two numbers: not one of them.
@@ -384,10 +388,14 @@ class Cache:
         """The URLs of the previous build's pages (for sitemap.xml), in the order of its paths."""
         return self._raw.get("pages", [])
 
-    @property
-    def previous_sources(self) -> list[str]:
-        """The sources of the previous build, in the order its deps numbers refer to."""
-        return self._sources
+    @functools.cached_property
+    def _numbered(self) -> dict[str, int]:
+        """Each source of the previous build -> its number (made once: the edit shortcut and its save ask)."""
+        return {dep: i for i, dep in enumerate(self._sources)}
+
+    def previous_numbers(self, deps: Iterable[str]) -> dict[int, str]:
+        """Those of these sources the previous build recorded, by their number."""
+        return {self._numbered[dep]: dep for dep in deps if dep in self._numbered}
 
     @property
     def blocked(self) -> str:
@@ -547,9 +555,8 @@ class Cache:
         JOURNAL_PATCHES patches). A source new to the record goes at the end of the list,
         so the other paths' numbers stay valid."""
         raw = self._raw
-        sources, hashes = raw["sources"], raw["hashes"]
+        sources, hashes, number = raw["sources"], raw["hashes"], self._numbered
         known = len(sources)
-        number = {dep: i for i, dep in enumerate(sources)}
         changed_hashes: dict[int, str | None] = {}
         records: dict[str, dict] = {"deps": {}, "paths": {}}
         for k, done in sorted(rendered.items()):

@@ -100,7 +100,7 @@ def _affected(cache: Cache, changed: dict[str, str], damaged: set[str]) -> dict[
     """The previous build's paths that read a changed dep or lost a file, with why; None
     when one of them got props from entries() (only a full seed can give them again), or
     when a damaged file is none of theirs (or a record cannot be read)."""
-    numbers = {i: dep for i, dep in enumerate(cache.previous_sources) if dep in changed}
+    numbers = cache.previous_numbers(changed)
     todo = {k: changed[numbers[i]] for k, i in cache.previous_readers(numbers.keys())}
     # A damaged file is found by its path's record, each of which is read for it: rare.
     suspects = list(cache.previous_deps) if damaged else list(todo)

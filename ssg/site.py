@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime
 import os
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
