@@ -44,8 +44,16 @@ front matter (dates, tags, titles) but the body only of entries it shows."""
 
 
 def front_matter(rel: str) -> str:
-    """The dep name of a content file's front matter: content/blog/a.md#front-matter."""
-    return rel + FRONT_MATTER
+    """The dep name of a content file's front matter: content/blog/a.md#front-matter. One
+    string per file: a listing records it for each of its entries, and the caches of the
+    pages and listings that read them keep those records (at 40,000 posts, ~5 copies each)."""
+    name = _front_matter_names.get(rel)
+    if name is None:
+        name = _front_matter_names[rel] = rel + FRONT_MATTER
+    return name
+
+
+_front_matter_names: dict[str, str] = {}
 
 
 SUMMARY = "#summary"

@@ -616,6 +616,24 @@ def test_scan_on_several_processes_reads_what_one_process_reads(tmp_path, monkey
             collection("blog")
         assert caught.value.file == "content/blog/p17.md" and caught.value.line == 4, (jobs, str(caught.value))
 
+    # A file that parses but breaks the schema: a forked process sends its lines back as
+    # text, and the message still names the key's line.
+    (root / "content/blog/p17.md").write_text(post("P17", "Text.\n", date="2024-01-01", tags="[t1]"))
+    (root / "content/blog/_collection.yaml").write_text("route: /blog/[slug]\nfields:\n  rank: {type: int}\n")
+    (root / "content/blog/p23.md").write_text("---\ntitle: P23\ndate: 2024-01-02\n\nrank: high\n---\nText.\n")
+    for jobs in (2, 1):
+        store.reset()
+        shutil.rmtree(root / ".ssg-cache", ignore_errors=True)
+        parsers.write_text("")
+        site = open_site(root)
+        site.jobs = jobs
+        diskcache.start_build(root)
+        with pytest.raises(ContentError) as caught:
+            collection("blog")
+        assert (caught.value.file, caught.value.line) == ("content/blog/p23.md", 5), (jobs, str(caught.value))
+        assert "rank" in str(caught.value)
+        assert len(set(parsers.read_text().split()) - {str(os.getpid())}) == (2 if jobs == 2 else 0)
+
 
 def test_an_edit_appends_its_record_to_the_journal_and_files_json_stays(tmp_path, monkeypatch):
     monkeypatch.setattr(diskcache, "JOURNAL_RECORDS", 2)  # the four posts are "many": saved whole
