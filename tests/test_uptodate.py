@@ -95,6 +95,38 @@ def test_the_search_for_damaged_output_files_runs_in_a_child_process(built, monk
     assert searched_in == [parent]
 
 
+def test_the_check_leaves_the_output_file_list_to_the_search(built, monkeypatch):
+    """The record keeps the output's files marshalled apart: the no-change check compares
+    their folders only, and the child searching for damage decodes them, not the parent."""
+    site, out, _ = built
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # as the fixture built it
+    config = config_mod.load(site).replace(out=str(out))
+    parent = os.getpid()
+    decoded_in: list[int] = []
+    loads = uptodate.marshal.loads
+
+    def spy(data):
+        found = loads(data)
+        parts = found if type(found) is tuple else (found,)  # the record, or a part of it
+        if any(type(part) is dict and "about/index.html" in part for part in parts):
+            decoded_in.append(os.getpid())
+        return found
+
+    monkeypatch.setattr(uptodate.marshal, "loads", spy)
+    check = uptodate.Check(config)
+    assert check.unchanged and decoded_in == []
+    check.record_patch([])  # the edit shortcut's record: the files, brought up to date
+    assert decoded_in == [parent]
+
+    decoded_in.clear()
+    (out / "about/index.html").unlink()
+    check = uptodate.Check(config)
+    assert not check.unchanged and decoded_in == [], "a changed folder is found without the file list"
+    check.scan_for_damage()
+    assert check.damaged == {"about/index.html"}
+    assert decoded_in == [], "decoded in the child, which answered through the pipe"
+
+
 def test_without_a_process_for_the_search_the_build_searches_itself(built, monkeypatch):
     site, out, _ = built
     (out / "about/index.html").unlink()
