@@ -193,16 +193,15 @@ class Check:
         return counts if not changed else None
 
     @functools.cached_property
-    def _files(self) -> dict[str, Status]:
+    def _files(self) -> dict[str, Status] | None:
         """The output files of the last recorded build, decoded when first asked for: the
         no-change check needs only their folders, and a third of the record is the files
-        (55 ms to decode at 40,000 posts). A damaged part reads as no files: no damage is
-        looked for, and the next patch records a full build instead."""
+        (55 ms to decode at 40,000 posts). None when there are none to trust."""
         try:
-            files = marshal.loads(self._files_blob) if self._files_blob else {}
+            files = marshal.loads(self._files_blob) if self._files_blob else None
         except (ValueError, EOFError, TypeError):
-            return {}
-        return files if type(files) is dict else {}
+            return None
+        return files if type(files) is dict else None
 
     @functools.cached_property
     def damaged(self) -> set[str] | None:
@@ -211,7 +210,9 @@ class Check:
         if not self._files_blob:
             return None
         found = self._scanned()
-        return found if found is not None else set(_differing(self.config.out_dir, self._files))
+        if found is None and self._files is not None:
+            found = set(_differing(self.config.out_dir, self._files))
+        return found
 
     def scan_for_damage(self) -> None:
         """Start the search for `damaged` files in a child process: a stat per output file
@@ -252,6 +253,8 @@ class Check:
             os.close(read)
             os.closerange(3, write)
             os.closerange(write + 1, max(os.sysconf("SC_OPEN_MAX"), 65536))
+            if self._files is None:
+                return  # an unreadable list: the parent finds it so too
             data = marshal.dumps(sorted(_differing(self.config.out_dir, self._files)))
             with os.fdopen(write, "wb") as pipe:
                 pipe.write(data)
@@ -310,10 +313,11 @@ class Check:
         the last record with those files, their folders and the sources brought up to date
         (as the walk before the build saw them: no second walk of the site)."""
         assert self.recorded_counts is not None, "the shortcut runs after a check that matched a record"
-        files = {**self._files, **outputs(self.config.out_dir, rewritten)}
+        recorded = self._files
+        files = {**(recorded or {}), **outputs(self.config.out_dir, rewritten)}
         touched = folders_of(rewritten)
         folders = {**self._folders, **outputs(self.config.out_dir, touched)}
-        if len(files) != len(self._files) or len(folders) != len(self._folders):
+        if recorded is None or len(files) != len(recorded) or len(folders) != len(self._folders):
             self.forget()  # a file the last build did not write: record it with a full build
             return
         self._write((FORMAT, self.key, self.sources, self.racy, _cache_status(self.config.root), folders, marshal.dumps(files), self.recorded_counts))

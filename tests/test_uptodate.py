@@ -127,6 +127,24 @@ def test_the_check_leaves_the_output_file_list_to_the_search(built, monkeypatch)
     assert decoded_in == [], "decoded in the child, which answered through the pipe"
 
 
+def test_an_unreadable_output_file_list_is_not_trusted(built, monkeypatch):
+    site, out, expected = built
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    config = config_mod.load(site).replace(out=str(out))
+    record = site / ".ssg-cache" / uptodate.FILE
+    fields = list(uptodate.marshal.loads(record.read_bytes()))
+    fields[6] = fields[6][: len(fields[6]) // 2]  # the file list, cut short
+    record.write_bytes(uptodate.marshal.dumps(tuple(fields)))
+    (out / "about/index.html").unlink()
+    check = uptodate.Check(config)
+    assert not check.unchanged
+    check.scan_for_damage()
+    assert check.damaged is None, "no list to compare with: every kept file is looked for instead"
+    check.close()
+    build(site, out)
+    assert snapshot(out) == expected
+
+
 def test_without_a_process_for_the_search_the_build_searches_itself(built, monkeypatch):
     site, out, _ = built
     (out / "about/index.html").unlink()
