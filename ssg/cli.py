@@ -111,14 +111,15 @@ def _build(args: argparse.Namespace) -> int:
         overrides["prerender"] = {"crawl": False}
     config = _load_config(args, **{k: v for k, v in overrides.items() if v is not None})
     with uptodate.one_build_at_a_time(config.root):
-        check = uptodate.Check(config)
+        # The search for damaged output files starts first, on another core: it runs
+        # while this one walks the sources, imports the build and loads its cache.
+        check = uptodate.Check(config, scan=not args.fresh)
         if check.unchanged and not args.fresh and not args.report:
+            check.close(cancel=True)
             print(unchanged_text(config.out_dir, check.counts, time.perf_counter() - started), file=sys.stderr)
             return 0
         progress = Progress()
         try:
-            if not args.fresh:
-                check.scan_for_damage()  # on another core, while this one imports and loads the build cache
             from .build import build
 
             summary = build(config, progress=progress, jobs=args.jobs, fresh=args.fresh, uptodate=check, shortcut=not args.report)

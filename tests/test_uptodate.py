@@ -68,15 +68,14 @@ def test_the_search_for_damaged_output_files_runs_in_a_child_process(built, monk
     config = config_mod.load(site).replace(out=str(out))
     parent = os.getpid()
     searched_in: list[int] = []
-    differing = uptodate._differing
+    differing = uptodate._differing_files
 
     def spy(*args):
         searched_in.append(os.getpid())  # seen by this process only when it searches itself
         return differing(*args)
 
-    monkeypatch.setattr(uptodate, "_differing", spy)
+    monkeypatch.setattr(uptodate, "_differing_files", spy)
     check = uptodate.Check(config)
-    searched_in.clear()  # the check's own stat of the output folders
     check.scan_for_damage()
     assert check.damaged == {"posts/post-1/index.html"}
     assert searched_in == [], "the child searched, and answered through the pipe"
@@ -87,7 +86,7 @@ def test_the_search_for_damaged_output_files_runs_in_a_child_process(built, monk
             raise OSError("no answer")
         return spy(*args)
 
-    monkeypatch.setattr(uptodate, "_differing", failing_in_child)
+    monkeypatch.setattr(uptodate, "_differing_files", failing_in_child)
     check = uptodate.Check(config)
     searched_in.clear()
     check.scan_for_damage()
@@ -108,7 +107,7 @@ def test_the_check_leaves_the_output_file_list_to_the_search(built, monkeypatch)
     def spy(data):
         found = loads(data)
         parts = found if type(found) is tuple else (found,)  # the record, or a part of it
-        if any(type(part) is dict and "about/index.html" in part for part in parts):
+        if any(type(part) in (dict, list) and {"index.html", "about/index.html"} <= set(part) for part in parts):
             decoded_in.append(os.getpid())
         return found
 
@@ -127,13 +126,31 @@ def test_the_check_leaves_the_output_file_list_to_the_search(built, monkeypatch)
     assert decoded_in == [], "decoded in the child, which answered through the pipe"
 
 
+def test_an_edit_patched_in_updates_the_statuses_of_the_files_it_rewrote(built, monkeypatch):
+    site, out, _ = built
+    post = site / "content/posts/post-2.md"
+    post.write_text(post.read_text() + "\nOne more line.\n")
+    assert "rendered again in place" in build(site, out)
+    assert UNCHANGED in build(site, out)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    check = uptodate.Check(config_mod.load(site).replace(out=str(out)))
+    names, _ = check._files
+    assert "posts/post-2/index.html" in names
+    assert check.damaged == set(), "each rewritten file's status went to its own place in the table"
+    with open(out / "posts/post-2/index.html", "a") as f:
+        f.write("edited by hand")
+    check = uptodate.Check(config_mod.load(site).replace(out=str(out)))
+    assert check.damaged == {"posts/post-2/index.html"}
+
+
 def test_an_unreadable_output_file_list_is_not_trusted(built, monkeypatch):
     site, out, expected = built
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     config = config_mod.load(site).replace(out=str(out))
     record = site / ".ssg-cache" / uptodate.FILE
     fields = list(uptodate.marshal.loads(record.read_bytes()))
-    fields[6] = fields[6][: len(fields[6]) // 2]  # the file list, cut short
+    names, statuses = fields[6]
+    fields[6] = (names[: len(names) // 2], statuses)  # the file list, cut short
     record.write_bytes(uptodate.marshal.dumps(tuple(fields)))
     (out / "about/index.html").unlink()
     check = uptodate.Check(config)
@@ -156,6 +173,39 @@ def test_without_a_process_for_the_search_the_build_searches_itself(built, monke
     monkeypatch.setattr(os, "fork", no_fork)
     check = uptodate.Check(config)
     check.scan_for_damage()
+    assert check.damaged == {"about/index.html"}
+
+
+def test_the_search_starts_before_the_walk_and_stops_when_nothing_changed(built, monkeypatch):
+    site, out, _ = built
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    config = config_mod.load(site).replace(out=str(out))
+    steps: list[str] = []
+    scan, walk = uptodate.Check.scan_for_damage, uptodate.sources
+
+    def scanning(self):
+        steps.append("scan")
+        scan(self)
+
+    def walking(*args):
+        steps.append("walk")
+        return walk(*args)
+
+    monkeypatch.setattr(uptodate.Check, "scan_for_damage", scanning)
+    monkeypatch.setattr(uptodate, "sources", walking)
+    check = uptodate.Check(config, scan=True)
+    assert steps == ["scan", "walk"] and check._scan is not None
+    assert check.unchanged
+    pid = check._scan[0]
+    check.close(cancel=True)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, 0)  # stopped and waited for: no zombie left
+    assert check._scan is None
+
+    steps.clear()
+    (out / "about/index.html").unlink()
+    check = uptodate.Check(config, scan=True)
+    assert steps == ["scan", "walk"] and not check.unchanged
     assert check.damaged == {"about/index.html"}
 
 
