@@ -191,11 +191,20 @@ def test_the_search_starts_before_the_walk_and_stops_when_nothing_changed(built,
         steps.append("walk")
         return walk(*args)
 
+    folders_stated_in: list[int] = []
+    differing = uptodate._differing
+
+    def stating(*args):
+        folders_stated_in.append(os.getpid())  # seen here only when this process stats them
+        return differing(*args)
+
     monkeypatch.setattr(uptodate.Check, "scan_for_damage", scanning)
     monkeypatch.setattr(uptodate, "sources", walking)
+    monkeypatch.setattr(uptodate, "_differing", stating)
     check = uptodate.Check(config, scan=True)
     assert steps == ["scan", "walk"] and check._scan is not None
     assert check.unchanged
+    assert folders_stated_in == [], "the child stated the output's folders and answered first"
     pid = check._scan[0]
     check.close(cancel=True)
     with pytest.raises(ChildProcessError):
@@ -205,7 +214,24 @@ def test_the_search_starts_before_the_walk_and_stops_when_nothing_changed(built,
     steps.clear()
     (out / "about/index.html").unlink()
     check = uptodate.Check(config, scan=True)
-    assert steps == ["scan", "walk"] and not check.unchanged
+    assert steps == ["scan", "walk"] and not check.unchanged, "a folder changed: the child said so"
+    assert check.damaged == {"about/index.html"}
+    assert folders_stated_in == []
+    # Without the search, the check stats the folders itself, with the same verdict.
+    assert not uptodate.Check(config).unchanged and folders_stated_in == [os.getpid()]
+
+    # A child that fails before it answers: the check stats them itself, as does the search.
+    parent = os.getpid()
+
+    def failing_in_child(*args):
+        if os.getpid() != parent:
+            raise OSError("no answer")
+        return stating(*args)
+
+    monkeypatch.setattr(uptodate, "_differing", failing_in_child)
+    folders_stated_in.clear()
+    check = uptodate.Check(config, scan=True)
+    assert not check.unchanged and folders_stated_in == [parent]
     assert check.damaged == {"about/index.html"}
 
 
