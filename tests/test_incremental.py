@@ -175,7 +175,13 @@ def _deps_cut_short(data: bytes) -> bytes:
     return marshal.dumps(raw)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong shape", "deps cut short"])
+def _stats_changed(data: bytes, change) -> bytes:
+    raw = marshal.loads(data)
+    raw["stats"] = change(raw["stats"])
+    return marshal.dumps(raw)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong shape", "deps cut short", "stats as a dict", "stats cut short"])
 def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
     site = tmp_path / "site"
     shutil.copytree(SITES / "incremental", site)
@@ -188,11 +194,39 @@ def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
         "garbage": b"\x00\x01 not a cache",
         "wrong shape": marshal.dumps({"format": cache_format, "key": {}, "out": 3, "paths": {"/": ("x",)}}),
         "deps cut short": _deps_cut_short(data),
+        "stats as a dict": _stats_changed(data, lambda stats: {"content/posts/post-1.md": [1, 2, "x", False]}),
+        "stats cut short": _stats_changed(data, lambda stats: (stats[0], stats[1], stats[2][:-8])),
     }[damage])
     result = build(site, tmp_path / "out", "--explain")
     assert "the build cache is unreadable" in result.stderr
     assert "reused" not in result.stderr
     assert snapshot(tmp_path / "out") == expected
+
+
+def test_the_stat_cache_reads_its_table_an_entry_at_a_time(monkeypatch):
+    from ssg import cache as cache_mod
+
+    stats = {f"content/p{i:03}.md": [1_700_000_000_000_000_000 + i, 100 + i, f"h{i}", i % 7 == 0] for i in range(300)}
+    table = cache_mod.Stats(cache_mod._packed_stats(stats))
+    assert table.get("content/p007.md") == [1_700_000_000_000_000_007, 107, "h7", True]
+    assert table.get("content/p008.md") == stats["content/p008.md"]
+    assert table.get("content/none.md") is None and "content/none.md" not in table
+    assert table._index is None, "a few lookups: a binary search each, no index"
+    table["content/new.md"] = [5, 6, "n", False]
+    table.update({"content/p001.md": [7, 8, "edited", False]})
+    assert table["content/p001.md"] == [7, 8, "edited", False] and table["content/new.md"] == [5, 6, "n", False]
+    for name in stats:  # a whole build looks every source up
+        assert table.get(name) == ([7, 8, "edited", False] if name == "content/p001.md" else stats[name])
+    assert table._index is not None
+    assert dict(table.items()) == {**stats, "content/p001.md": [7, 8, "edited", False], "content/new.md": [5, 6, "n", False]}
+    assert cache_mod.Stats(cache_mod._packed_stats(table)).items() == table.items()
+    # A damaged entry (a hash that is no string) is a miss: the file is read again.
+    names, hashes, numbers = cache_mod._packed_stats(stats)
+    broken = marshal.loads(hashes)
+    broken[3] = 3
+    damaged = cache_mod.Stats((names, marshal.dumps(broken), numbers))
+    assert damaged.get("content/p003.md") is None and damaged.get("content/p004.md") == stats["content/p004.md"]
+    assert "content/p003.md" not in dict(damaged.items())
 
 
 def test_the_readers_of_a_source_are_found_by_whole_numbers_only(tmp_path):
