@@ -130,6 +130,9 @@ class Stats:
         return self.get(dep) is not None
 
     def update(self, stats: dict[str, list]) -> None:
+        """Set many entries (a journal's patch: checked, as it may be damaged)."""
+        if not all(type(stat) is list and len(stat) == 4 for stat in stats.values()):
+            raise TypeError("a stat entry is not [mtime, size, hash, racy]")
         self._set.update(stats)
 
     def items(self) -> Iterable[tuple[str, list]]:

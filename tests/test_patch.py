@@ -225,6 +225,19 @@ def test_a_journal_without_its_last_patch_whole_leaves_no_record_to_trust(site, 
     assert snapshot(out) == clean_build(site, tmp_path)
 
 
+def test_a_journal_patch_with_a_damaged_stat_makes_the_cache_unreadable(site, tmp_path):
+    out = tmp_path / "out"
+    edit(site, "content/posts/post-2.md", "More text.", "Changed text.")
+    assert PATCHED in build(site, out).stderr
+    journal = site / ".ssg-cache/build.journal"
+    damaged = _journal_entry(site, "patch", [], {}, {"deps": {}, "paths": {}}, {"content/posts/post-1.md": 3})
+    journal.write_bytes(journal.read_bytes() + damaged)
+    edit(site, "content/posts/post-1.md", "More text.", "Changed text.")
+    result = build(site, out, "--explain")
+    assert "the build cache is unreadable (TypeError)" in result.stderr, result.stderr
+    assert snapshot(out) == clean_build(site, tmp_path)
+
+
 def test_the_journal_is_folded_into_the_record_after_its_last_patch(site, tmp_path, monkeypatch, own_lib):
     from ssg import cache
 
