@@ -588,13 +588,17 @@ def test_scan_on_several_processes_reads_what_one_process_reads(tmp_path, monkey
     monkeypatch.setattr(files, "PREFETCH_MIN", 1)
     monkeypatch.delenv("SSG_CONTENT_CACHE", raising=False)
 
-    def scan(jobs: int) -> tuple[list, dict, set[str]]:
+    def start(jobs: int) -> None:
+        """A build's start with no cache: every file is parsed again."""
         store.reset()
         shutil.rmtree(root / ".ssg-cache", ignore_errors=True)
         parsers.write_text("")
         site = open_site(root)
         site.jobs = jobs
         diskcache.start_build(root)
+
+    def scan(jobs: int) -> tuple[list, dict, set[str]]:
+        start(jobs)
         listed = [(e.slug, e.path, e.date, e.tags, e.title) for e in collection("blog")]
         diskcache.save()
         saved = saved_records(root)
@@ -622,12 +626,7 @@ def test_scan_on_several_processes_reads_what_one_process_reads(tmp_path, monkey
     (root / "content/blog/_collection.yaml").write_text("route: /blog/[slug]\nfields:\n  rank: {type: int}\n")
     (root / "content/blog/p23.md").write_text("---\ntitle: P23\ndate: 2024-01-02\n\nrank: high\n---\nText.\n")
     for jobs in (2, 1):
-        store.reset()
-        shutil.rmtree(root / ".ssg-cache", ignore_errors=True)
-        parsers.write_text("")
-        site = open_site(root)
-        site.jobs = jobs
-        diskcache.start_build(root)
+        start(jobs)
         with pytest.raises(ContentError) as caught:
             collection("blog")
         assert (caught.value.file, caught.value.line) == ("content/blog/p23.md", 5), (jobs, str(caught.value))
