@@ -84,8 +84,8 @@ class Stats:
             names, hashes, numbers = packed
             self._names, self._hashes = marshal.loads(names), marshal.loads(hashes)
             self._numbers.frombytes(numbers)
-            if type(self._names) is not list or type(self._hashes) is not list:
-                raise TypeError("stats are not lists")
+            if type(self._names) is not list or type(self._hashes) is not list or not all(type(name) is str for name in self._names):
+                raise TypeError("stats are not lists of names and hashes")
             if not len(self._names) == len(self._hashes) == len(self._numbers) // 3 or len(self._numbers) % 3:
                 raise ValueError("stats of different lengths")
 
@@ -130,9 +130,6 @@ class Stats:
         return self.get(dep) is not None
 
     def update(self, stats: dict[str, list]) -> None:
-        """Set many entries (a journal's patch: checked, as it may be damaged)."""
-        if not all(type(stat) is list and len(stat) == 4 for stat in stats.values()):
-            raise TypeError("a stat entry is not [mtime, size, hash, racy]")
         self._set.update(stats)
 
     def items(self) -> Iterable[tuple[str, list]]:
@@ -145,9 +142,21 @@ class Stats:
         return table.items()
 
 
+_INT64 = range(-(1 << 63), 1 << 63)
+
+
+def _well_formed(stat: Any) -> bool:
+    """Whether a stat entry is [mtime_ns, size, hash, racy] that the table can hold."""
+    return (
+        type(stat) is list and len(stat) == 4 and type(stat[0]) is int and type(stat[1]) is int
+        and stat[0] in _INT64 and stat[1] in _INT64 and type(stat[2]) is str
+    )
+
+
 def _packed_stats(stats: Stats | dict[str, list]) -> tuple[bytes, bytes, bytes]:
-    """Stats as build.cache keeps them (see Stats)."""
-    items = sorted(stats.items())
+    """Stats as build.cache keeps them (see Stats). An entry the table cannot hold (a time
+    stamp past the year 2262) is left out: its file is read again next time."""
+    items = sorted((dep, stat) for dep, stat in stats.items() if _well_formed(stat))
     numbers = array("q")
     for _, (mtime, size, _, racy) in items:
         numbers.extend((mtime, size, 1 if racy else 0))
@@ -663,7 +672,7 @@ class Cache:
             for i in _numbers(packed):
                 if hashes[i] is None:
                     changed_hashes[i] = hashes[i] = self._as_read(sources[i])
-        stats = {dep: self.hash.stats[dep] for dep in sorted(self.hash.updated) if dep in self.hash.stats}
+        stats = {dep: stat for dep in sorted(self.hash.updated) if _well_formed(stat := self.hash.stats.get(dep))}
         raw["stats"].update(stats)
         raw["deps"].update(records["deps"])
         raw["paths"].update(records["paths"])
@@ -756,6 +765,8 @@ def _replay(raw: dict[str, Any], journal: Path) -> int | None:
             open_patch = True
             continue
         _, _, new_sources, hashes, records, stats = entry
+        if not all(type(dep) is str and _well_formed(stat) for dep, stat in stats.items()):
+            raise TypeError("a stat entry is not [mtime, size, hash, racy]")  # a damaged journal
         raw["sources"].extend(new_sources)
         raw["hashes"].extend([None] * len(new_sources))
         for i, digest in hashes.items():

@@ -125,7 +125,7 @@ def _build(args: argparse.Namespace) -> int:
             summary = build(config, progress=progress, jobs=args.jobs, fresh=args.fresh, uptodate=check, shortcut=not args.report)
         finally:
             progress.clear()  # also on Ctrl-C, so the next message starts on a clean line
-            check.close()
+            check.close(cancel=True)  # a search the build did not ask for (or a build cut short)
     for problem in summary.result.warnings + summary.result.errors:
         print(problem_text(problem), file=sys.stderr)
         if os.environ.get("GITHUB_ACTIONS") == "true":

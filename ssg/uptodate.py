@@ -135,14 +135,15 @@ _INO = (1 << 63) - 1  # an inode number as a signed 64-bit number holds it
 
 def _file_statuses(out: Path, rels: list[str]) -> array | None:
     """Given output files, their statuses packed in one array, three numbers each (as
-    Status, the inode number cut to 63 bits); None when one of them is missing."""
+    Status, the inode number cut to 63 bits); None when one of them is missing, or has a
+    time stamp the array cannot hold (past the year 2262)."""
     base, stat, packed = str(out) + "/", os.stat, array("q")
     for rel in rels:
         try:
             st = stat(base + rel)
-        except OSError:
+            packed.extend((st.st_mtime_ns, st.st_size, st.st_ino & _INO))
+        except (OSError, OverflowError):
             return None
-        packed.extend((st.st_mtime_ns, st.st_size, st.st_ino & _INO))
     return packed
 
 
@@ -232,6 +233,8 @@ class Check:
             return None  # none yet, or unreadable: a normal build writes a new one
         if fmt != FORMAT or key_ != self.key or cache != _cache_status(self.config.root):
             return None
+        if not (type(sources_) is type(racy) is type(folders) is dict):
+            return None  # a damaged record
         # The output's folders, not its files: a file added, deleted or replaced changes
         # its folder's mtime. A file edited in place is found by the next build that has
         # something to do (`damaged`): a stat per folder keeps this check cheap.
@@ -273,7 +276,7 @@ class Check:
             names, statuses = marshal.loads(self._files_blob[0]), array("q", self._files_blob[1])
         except (ValueError, EOFError, TypeError):
             return None
-        if type(names) is not list or len(statuses) != 3 * len(names):
+        if type(names) is not list or len(statuses) != 3 * len(names) or not all(type(name) is str for name in names):
             return None
         return names, statuses
 

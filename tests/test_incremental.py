@@ -181,7 +181,7 @@ def _stats_changed(data: bytes, change) -> bytes:
     return marshal.dumps(raw)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong shape", "deps cut short", "stats as a dict", "stats cut short"])
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong shape", "deps cut short", "stats as a dict", "stats cut short", "a stat named by a number"])
 def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
     site = tmp_path / "site"
     shutil.copytree(SITES / "incremental", site)
@@ -196,6 +196,7 @@ def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
         "deps cut short": _deps_cut_short(data),
         "stats as a dict": _stats_changed(data, lambda stats: {"content/posts/post-1.md": [1, 2, "x", False]}),
         "stats cut short": _stats_changed(data, lambda stats: (stats[0], stats[1], stats[2][:-8])),
+        "a stat named by a number": _stats_changed(data, lambda stats: (marshal.dumps([5, *marshal.loads(stats[0])[1:]]), stats[1], stats[2])),
     }[damage])
     result = build(site, tmp_path / "out", "--explain")
     assert "the build cache is unreadable" in result.stderr

@@ -225,12 +225,13 @@ def test_a_journal_without_its_last_patch_whole_leaves_no_record_to_trust(site, 
     assert snapshot(out) == clean_build(site, tmp_path)
 
 
-def test_a_journal_patch_with_a_damaged_stat_makes_the_cache_unreadable(site, tmp_path):
+@pytest.mark.parametrize("stat", [3, ["x", 1.5, "h", False], [1 << 70, 1, "h", False], [1, 2, None, False]])
+def test_a_journal_patch_with_a_damaged_stat_makes_the_cache_unreadable(site, tmp_path, stat):
     out = tmp_path / "out"
     edit(site, "content/posts/post-2.md", "More text.", "Changed text.")
     assert PATCHED in build(site, out).stderr
     journal = site / ".ssg-cache/build.journal"
-    damaged = _journal_entry(site, "patch", [], {}, {"deps": {}, "paths": {}}, {"content/posts/post-1.md": 3})
+    damaged = _journal_entry(site, "patch", [], {}, {"deps": {}, "paths": {}}, {"content/posts/post-1.md": stat})
     journal.write_bytes(journal.read_bytes() + damaged)
     edit(site, "content/posts/post-1.md", "More text.", "Changed text.")
     result = build(site, out, "--explain")

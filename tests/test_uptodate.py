@@ -143,6 +143,39 @@ def test_an_edit_patched_in_updates_the_statuses_of_the_files_it_rewrote(built, 
     assert check.damaged == {"posts/post-2/index.html"}
 
 
+FAR_FUTURE = 10_400_000_000 * 10**9  # in the year 2299: past what a signed 64-bit count of ns holds
+
+
+def test_time_stamps_past_2262_are_recorded_or_left_out_not_a_crash(built, tmp_path):
+    site, out, _ = built
+    post = site / "content/posts/post-2.md"
+    post.write_text(post.read_text() + "\nOne more line.\n")
+    os.utime(post, ns=(FAR_FUTURE, FAR_FUTURE))
+    assert "rendered again in place" in build(site, out)  # the edit shortcut's record
+    post.write_text(post.read_text() + "\nAnother line.\n")
+    os.utime(post, ns=(FAR_FUTURE, FAR_FUTURE + 1))
+    build(site, out, "--report", str(tmp_path / "report.json"))  # a whole build's record
+    os.utime(out / "about/index.html", ns=(FAR_FUTURE, FAR_FUTURE))  # an output file, too
+    (site / ".ssg-cache" / uptodate.FILE).unlink()
+    post.write_text(post.read_text() + "\nA third line.\n")
+    build(site, out)
+    assert UNCHANGED not in build(site, out), "no record of an output it cannot hold: the next build runs"
+    assert "A third line." in (out / "posts/post-2/index.html").read_text()
+
+
+def test_a_name_that_is_no_string_makes_the_output_file_list_unreadable(built, monkeypatch):
+    site, out, _ = built
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    record = site / ".ssg-cache" / uptodate.FILE
+    fields = list(uptodate.marshal.loads(record.read_bytes()))
+    names = uptodate.marshal.loads(fields[6][0])
+    names[0] = 5
+    fields[6] = (uptodate.marshal.dumps(names), fields[6][1])
+    record.write_bytes(uptodate.marshal.dumps(tuple(fields)))
+    check = uptodate.Check(config_mod.load(site).replace(out=str(out)))
+    assert check._files is None and check.damaged is None
+
+
 def test_an_unreadable_output_file_list_is_not_trusted(built, monkeypatch):
     site, out, expected = built
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
