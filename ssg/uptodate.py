@@ -32,13 +32,13 @@ import signal
 import sys
 import time
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 
-FORMAT = 5  # 5: the output files as a table apart (names, statuses packed), decoded only when asked for
+FORMAT = 6  # 5: the output files as a table apart (names, statuses packed), decoded only when asked for; 6: inode numbers in 63 bits
 FILE = "uptodate"
 CACHE = ("build.cache", "build.journal")  # the build cache (cache.py)
 ENVIRONMENT = ("SOURCE_DATE_EPOCH", "SSG_MARKDOWN")  # what a build reads besides its files
@@ -103,6 +103,9 @@ def folders_of(files: list[str]) -> list[str]:
     return sorted(folders)
 
 
+_INO = (1 << 63) - 1  # inode numbers are kept to 63 bits: the file table packs them as signed 64-bit
+
+
 def outputs(out: Path, rels: list[str]) -> dict[str, Status]:
     """The status of each file or folder of the output (a missing one left out)."""
     found: dict[str, Status] = {}
@@ -112,31 +115,28 @@ def outputs(out: Path, rels: list[str]) -> dict[str, Status]:
             st = os.stat(base + rel)
         except OSError:
             continue
-        found[rel] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        found[rel] = (st.st_mtime_ns, st.st_size, st.st_ino & _INO)
     return found
 
 
-def _differing(out: Path, recorded: dict[str, Status]) -> Iterator[str]:
-    """Each recorded file or folder of the output whose status changed, or that is gone
-    (a stat each, as asked for: a plain loop, no table of them)."""
+def _differing(out: Path, recorded: Iterable[tuple[str, Sequence[int]]]) -> Iterator[str]:
+    """Given (file or folder of the output, its recorded status) pairs, yield each whose
+    status changed, or that is gone (a stat each, as asked for: a plain loop)."""
     base, stat = str(out) + "/", os.stat
-    for rel, status in recorded.items():
+    for rel, status in recorded:
         try:
             st = stat(base + rel)
         except OSError:
             yield rel
             continue
-        if st.st_mtime_ns != status[0] or st.st_size != status[1] or st.st_ino != status[2]:
+        if st.st_mtime_ns != status[0] or st.st_size != status[1] or st.st_ino & _INO != status[2]:
             yield rel
-
-
-_INO = (1 << 63) - 1  # an inode number as a signed 64-bit number holds it
 
 
 def _file_statuses(out: Path, rels: list[str]) -> array | None:
     """Given output files, their statuses packed in one array, three numbers each (as
-    Status, the inode number cut to 63 bits); None when one of them is missing, or has a
-    time stamp the array cannot hold (past the year 2262)."""
+    outputs() makes them); None when one of them is missing, or has a time stamp the
+    array cannot hold (past the year 2262)."""
     base, stat, packed = str(out) + "/", os.stat, array("q")
     for rel in rels:
         try:
@@ -147,18 +147,10 @@ def _file_statuses(out: Path, rels: list[str]) -> array | None:
     return packed
 
 
-def _differing_files(out: Path, names: list[str], statuses: array) -> Iterator[str]:
-    """_differing() for the output's files, as _file_statuses() packed them."""
-    base, stat = str(out) + "/", os.stat
-    for i, rel in enumerate(names):
-        try:
-            st = stat(base + rel)
-        except OSError:
-            yield rel
-            continue
-        at = 3 * i
-        if st.st_mtime_ns != statuses[at] or st.st_size != statuses[at + 1] or st.st_ino & _INO != statuses[at + 2]:
-            yield rel
+def _rows(names: list[str], statuses: array) -> Iterator[tuple[str, tuple[int, int, int]]]:
+    """The file table as (name, status) pairs."""
+    numbers = iter(statuses)
+    return zip(names, zip(numbers, numbers, numbers))
 
 
 def _cache_status(root: Path) -> list[Status | None]:
@@ -261,7 +253,7 @@ class Check:
                 self._verdict = b""
             if self._verdict in (b"0", b"1"):
                 return self._verdict == b"1"
-        return any(_differing(self.config.out_dir, folders))
+        return any(_differing(self.config.out_dir, folders.items()))
 
     @functools.cached_property
     def _files(self) -> tuple[list[str], array] | None:
@@ -288,7 +280,7 @@ class Check:
             return None
         found = self._scanned()
         if found is None and self._files is not None:
-            found = set(_differing_files(self.config.out_dir, *self._files))
+            found = set(_differing(self.config.out_dir, _rows(*self._files)))
         return found
 
     def scan_for_damage(self) -> None:
@@ -333,10 +325,10 @@ class Check:
             # First whether a folder of the output changed (one byte: the no-change check
             # waits for it), then the files that did.
             folders = self._recorded_folders
-            os.write(write, b"?" if folders is None else b"1" if any(_differing(self.config.out_dir, folders)) else b"0")
+            os.write(write, b"?" if folders is None else b"1" if any(_differing(self.config.out_dir, folders.items())) else b"0")
             if self._files is None:
                 return  # an unreadable list: the parent finds it so too
-            data = marshal.dumps(list(_differing_files(self.config.out_dir, *self._files)))
+            data = marshal.dumps(list(_differing(self.config.out_dir, _rows(*self._files))))
             with os.fdopen(write, "wb") as pipe:
                 pipe.write(data)
             code = 0

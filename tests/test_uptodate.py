@@ -68,14 +68,15 @@ def test_the_search_for_damaged_output_files_runs_in_a_child_process(built, monk
     config = config_mod.load(site).replace(out=str(out))
     parent = os.getpid()
     searched_in: list[int] = []
-    differing = uptodate._differing_files
+    differing = uptodate._differing
 
     def spy(*args):
         searched_in.append(os.getpid())  # seen by this process only when it searches itself
         return differing(*args)
 
-    monkeypatch.setattr(uptodate, "_differing_files", spy)
+    monkeypatch.setattr(uptodate, "_differing", spy)
     check = uptodate.Check(config)
+    searched_in.clear()  # the check's own stat of the output folders
     check.scan_for_damage()
     assert check.damaged == {"posts/post-1/index.html"}
     assert searched_in == [], "the child searched, and answered through the pipe"
@@ -86,7 +87,7 @@ def test_the_search_for_damaged_output_files_runs_in_a_child_process(built, monk
             raise OSError("no answer")
         return spy(*args)
 
-    monkeypatch.setattr(uptodate, "_differing_files", failing_in_child)
+    monkeypatch.setattr(uptodate, "_differing", failing_in_child)
     check = uptodate.Check(config)
     searched_in.clear()
     check.scan_for_damage()
