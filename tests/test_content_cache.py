@@ -537,6 +537,11 @@ def test_prune_drops_bodies_no_build_used_for_a_month(tmp_path):
     diskcache.start_build(root)
     assert rows(root) == 1, "ages count back from the newest body, not from the clock: the newest survives a quiet year"
     store.reset()
+    # The prune's queries read an index of the uses, not every row of the table.
+    with sqlite3.connect(db_file) as db:
+        for query in (f"select max(used) from {diskcache._TABLE}", f"select key from {diskcache._TABLE} where used < 1 or used is null"):
+            plan = " ".join(row[-1] for row in db.execute(f"explain query plan {query}"))
+            assert "INDEX" in plan and "SCAN" not in plan.replace("SCAN USING", ""), plan
 
 
 def test_held_bodies_are_read_back_and_written_in_bounded_batches(tmp_path, monkeypatch):

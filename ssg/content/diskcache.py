@@ -461,6 +461,9 @@ _CORRUPT = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 _TABLE = f"bodies_v{FORMAT}"
 _CREATE = (f"create table if not exists {_TABLE} "
            "(key text primary key, html text, summary text, toc text, links text, sum text, used integer, summary_sum text)")
+# The daily prune looks for the newest use and the rows long unused: without an index, each
+# read every row (0.2 s at 40,000 bodies, in the first build of the day).
+_INDEX = f"create index if not exists {_TABLE}_used on {_TABLE}(used)"
 _OLD_TABLES = [f"bodies_v{n}" for n in range(1, FORMAT)]
 
 
@@ -698,6 +701,7 @@ def _open(path: Path) -> sqlite3.Connection:
         # sqlite noticing fails its checksum. An fsync per checkpoint cost 0.1 ms per body.
         conn.execute("pragma synchronous=off")
         conn.execute(_CREATE)
+        conn.execute(_INDEX)
         for old in _OLD_TABLES:  # bodies an earlier ssg wrote, in a layout this one does not read
             conn.execute(f"drop table if exists {old}")
     except BaseException:
