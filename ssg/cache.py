@@ -94,13 +94,13 @@ class Stats:
         if found is not None:
             return found
         at = self._place(dep)
-        if at < 0:
-            return default
+        if at < 0 or type(self._hashes[at]) is not str:
+            return default  # not there, or a damaged entry: the file is read again
+        return self._row(at)
+
+    def _row(self, at: int) -> list:
         mtime, size, racy = self._numbers[3 * at : 3 * at + 3]
-        digest = self._hashes[at]
-        if type(digest) is not str:
-            return default  # a damaged entry: the file is read again
-        return [mtime, size, digest, bool(racy)]
+        return [mtime, size, self._hashes[at], bool(racy)]
 
     def _place(self, dep: str) -> int:
         """Where a dep is in the table, or -1: a binary search for the few lookups of an
@@ -133,11 +133,8 @@ class Stats:
         self._set.update(stats)
 
     def items(self) -> Iterable[tuple[str, list]]:
-        numbers, hashes = self._numbers, self._hashes
-        table = {
-            name: [numbers[3 * i], numbers[3 * i + 1], hashes[i], bool(numbers[3 * i + 2])]
-            for i, name in enumerate(self._names) if type(hashes[i]) is str
-        }
+        hashes = self._hashes
+        table = {name: self._row(i) for i, name in enumerate(self._names) if type(hashes[i]) is str}
         table.update(self._set)
         return table.items()
 

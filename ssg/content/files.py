@@ -172,7 +172,7 @@ def _record(parsed: Parsed) -> list | None:
 
 def front_matter_digest(text: str, rel: str) -> str:
     """Of a file's front matter block: what a page that reads no body of it depends on."""
-    return diskcache.digest((frontmatter.split(text, rel)[0] or "").encode("utf-8", "surrogatepass"))
+    return text_digest(frontmatter.split(text, rel)[0] or "")
 
 
 def text_digest(text: str) -> str:
