@@ -7,6 +7,7 @@ import marshal
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -228,6 +229,66 @@ def test_the_stat_cache_reads_its_table_an_entry_at_a_time(monkeypatch):
     damaged = cache_mod.Stats((names, marshal.dumps(broken), numbers))
     assert damaged.get("content/p003.md") is None and damaged.get("content/p004.md") == stats["content/p004.md"]
     assert "content/p003.md" not in dict(damaged.items())
+
+
+def test_a_folder_listing_follows_symlinked_folders_once_and_skips_what_is_no_file(tmp_path):
+    """A content folder's listing (a dep of every page that lists it) is a scandir walk:
+    it must name what os.walk with a stat of each file named."""
+    from ssg.cache import _files_below
+
+    top = tmp_path / "posts"
+    (top / "2024" / "deep").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    for rel in ("a.md", "b.txt", "2024/c.md", "2024/deep/d.md"):
+        (top / rel).write_text("x")
+    (tmp_path / "elsewhere" / "e.md").write_text("x")
+    (top / "linked").symlink_to(tmp_path / "elsewhere")  # a symlinked folder: followed
+    (top / "2024" / "again").symlink_to(top / "2024")  # a loop: listed once
+    (top / "gone.md").symlink_to(tmp_path / "nowhere.md")  # dangling: no file
+    (top / "f.md").symlink_to(top / "a.md")  # a symlinked file: a file
+    os.mkfifo(top / "pipe.md")  # no regular file
+
+    def by_os_walk(folder: str, suffix: str = "") -> list[str]:
+        names, seen = [], set()
+        for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+            st = os.stat(dirpath)
+            if (st.st_dev, st.st_ino) in seen:
+                dirnames[:] = []
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            below = os.path.relpath(dirpath, folder).replace(os.sep, "/")
+            prefix = "" if below == "." else below + "/"
+            names += [prefix + f for f in filenames if f.endswith(suffix) and os.path.isfile(os.path.join(dirpath, f))]
+        return sorted(names)
+
+    assert _files_below(str(top)) == by_os_walk(str(top))
+    assert _files_below(str(top)) == ["2024/c.md", "2024/deep/d.md", "a.md", "b.txt", "f.md", "linked/e.md"]
+    assert _files_below(str(top), ".md") == by_os_walk(str(top), ".md")
+    assert _files_below(str(tmp_path / "missing")) == []
+
+
+def test_the_site_modules_are_found_by_their_real_paths(tmp_path, monkeypatch):
+    """A load's site modules (lib/, ...) are recorded by where they really are: a module
+    imported through a symlinked folder or file counts, one in routes/ or .venv/ does not."""
+    import types
+
+    from ssg.cache import site_modules
+
+    site = tmp_path / "site"
+    for rel in ("lib/a.py", "lib/b.py", "routes/r.py", ".venv/lib/v.py", "shared/s.py"):
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text("")
+    (tmp_path / "outside.py").write_text("")
+    (tmp_path / "via").symlink_to(site / "lib")  # a folder outside the site that is lib/
+    (tmp_path / "link.py").symlink_to(site / "shared" / "s.py")  # a file outside that is in it
+    (site / "lib" / "out.py").symlink_to(tmp_path / "outside.py")  # in lib/, but really outside
+    files = [site / "lib/a.py", tmp_path / "via" / "b.py", site / "routes/r.py", site / ".venv/lib/v.py",
+             tmp_path / "link.py", site / "lib" / "out.py", tmp_path / "outside.py"]
+    for i, file in enumerate(files):
+        module = types.ModuleType(f"_ssg_test_module_{i}")
+        module.__file__ = str(file)
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+    assert site_modules(site.resolve()) == ["lib/a.py", "lib/b.py", "shared/s.py"]
 
 
 def test_the_readers_of_a_source_are_found_by_whole_numbers_only(tmp_path):
