@@ -265,6 +265,18 @@ def test_a_folder_listing_follows_symlinked_folders_once_and_skips_what_is_no_fi
     assert _files_below(str(top)) == ["2024/c.md", "2024/deep/d.md", "a.md", "b.txt", "f.md", "linked/e.md"]
     assert _files_below(str(top), ".md") == by_os_walk(str(top), ".md")
     assert _files_below(str(tmp_path / "missing")) == []
+    # A folder reached by two paths is listed once, under the one the walk reaches first.
+    (top / "alias").symlink_to(top / "2024" / "deep")
+    assert _files_below(str(top)) == by_os_walk(str(top))
+    assert len([name for name in _files_below(str(top)) if name.endswith("/d.md")]) == 1
+    # Deeper than the recursion limit: a stack, not recursion.
+    deep = folder = tmp_path / "deep"
+    depth = sys.getrecursionlimit() + 100
+    for _ in range(depth + 1):  # one at a time: mkdir(parents=True) recurses as well
+        folder.mkdir()
+        folder = folder / "d"
+    (folder.parent / "bottom.md").write_text("x")
+    assert _files_below(str(deep)) == ["d/" * depth + "bottom.md"]
 
 
 def test_the_site_modules_are_found_by_their_real_paths(tmp_path, monkeypatch):
