@@ -272,11 +272,19 @@ def test_a_folder_listing_follows_symlinked_folders_once_and_skips_what_is_no_fi
     # Deeper than the recursion limit: a stack, not recursion.
     deep = folder = tmp_path / "deep"
     depth = sys.getrecursionlimit() + 100
-    for _ in range(depth + 1):  # one at a time: mkdir(parents=True) recurses as well
-        folder.mkdir()
-        folder = folder / "d"
-    (folder.parent / "bottom.md").write_text("x")
-    assert _files_below(str(deep)) == ["d/" * depth + "bottom.md"]
+    made = []
+    try:
+        for _ in range(depth + 1):  # one at a time: mkdir(parents=True) recurses as well
+            folder.mkdir()
+            made.append(folder)
+            folder = folder / "d"
+        (made[-1] / "bottom.md").write_text("x")
+        assert _files_below(str(deep)) == ["d/" * depth + "bottom.md"]
+    finally:  # from the bottom up: shutil.rmtree (and so pytest's clean-up) recurses too
+        if made:
+            (made[-1] / "bottom.md").unlink(missing_ok=True)
+        for folder in reversed(made):
+            folder.rmdir()
 
 
 def test_the_site_modules_are_found_by_their_real_paths(tmp_path, monkeypatch):
