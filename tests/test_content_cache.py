@@ -211,6 +211,24 @@ def test_a_listing_reads_summaries_without_their_html(tmp_path, monkeypatch):
     assert len(renders) == 1, "the damaged row's body was rendered again"
 
 
+def test_an_entrys_json_reads_its_body_once(tmp_path, monkeypatch):
+    """An entry as JSON (an endpoint's json(post), a page's __data.json) needs its whole
+    body, which holds its summary: no lookup of the summary on its own, cold or warm."""
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    from ssg.serialize import to_jsonable
+
+    for cache in ("empty", "warm"):
+        new_process(root)
+        summaries: list[str] = []
+        with monkeypatch.context() as m:
+            real = diskcache.DiskCache.get_summary
+            m.setattr(diskcache.DiskCache, "get_summary", lambda self, key: summaries.append(key) or real(self, key))
+            found = to_jsonable(entry("blog/a.md"))
+        assert summaries == [], f"the summary was looked up apart from its body ({cache} cache)"
+        assert list(found) == ["slug", "path", "collection", "url", "title", "date", "data", "summary", "toc", "html"]
+        assert found["summary"].startswith("<p>Intro with") and 'id="usage"' in found["html"]
+
+
 # -- what changes the output -------------------------------------------------------------------------
 
 

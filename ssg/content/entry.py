@@ -121,7 +121,10 @@ class Entry:
         }
 
     def __json__(self) -> dict[str, Any]:
-        return {**self.preview(), "toc": list(self.toc), "html": self.html}
+        # The body first: its summary comes with it, where asking for the summary first
+        # looks it up on its own (a query of the disk cache) before the body is rendered.
+        html, toc = self.html, list(self.toc)
+        return {**self.preview(), "toc": toc, "html": html}
 
     def __repr__(self) -> str:
         return f"<Entry {self._file.rel}>"
