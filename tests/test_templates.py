@@ -88,3 +88,34 @@ def test_data_script_is_safe_and_round_trips(tmp_path):
     envelope = json.loads(text)
     assert envelope["data"]["title"] == HOSTILE
     assert envelope == r.envelope
+
+
+def test_a_dicts_keys_read_as_attributes_answer_as_in_jinja():
+    """`d.name` on a plain dict is looked up as a key at once (no failed attribute first):
+    each expression gives what Jinja's own environment gives, errors included."""
+    import jinja2
+
+    from ssg.templates import Environment
+
+    class Mapping(dict):
+        label = "class attribute"
+
+    data = {"d": {"title": "T", "items": "shadowed", "n": 0, "nested": {"x": [1, 2]}}, "m": Mapping(label="key", other="o")}
+    expressions = [
+        "{{ d.title }}", "{{ d.n }}", "{{ d.nested.x[1] }}", "{% for k, v in d.nested.items() %}{{ k }}={{ v }}{% endfor %}",
+        "{{ d.items is callable }}", "{{ d.get('title') }}", "{{ d.title is defined }}", "{{ d.nope is defined }}",
+        "{{ m.label }}", "{{ m.other }}", "{{ d['items'] }}", "{{ d.nope }}", "{{ d.nope.deeper }}", "{{ m.nope }}",
+    ]
+
+    def outcome(env: jinja2.Environment, source: str) -> str:
+        try:
+            return env.from_string(source).render(data)
+        except jinja2.UndefinedError as exc:
+            return f"UndefinedError: {exc}"
+
+    ours, theirs = Environment(undefined=jinja2.StrictUndefined), jinja2.Environment(undefined=jinja2.StrictUndefined)
+    answers = {source: outcome(ours, source) for source in expressions}
+    assert answers == {source: outcome(theirs, source) for source in expressions}
+    assert answers["{{ d.title }}"] == "T" and answers["{{ d.items is callable }}"] == "True"
+    assert answers["{{ m.label }}"] == "class attribute"
+    assert answers["{{ d.nope }}"] == "UndefinedError: 'dict object' has no attribute 'nope'"
