@@ -152,7 +152,9 @@ def _well_formed(stat: Any) -> bool:
 
 def _packed_stats(stats: Stats | dict[str, list]) -> tuple[bytes, bytes, bytes]:
     """Stats as build.cache keeps them (see Stats). An entry the table cannot hold (a time
-    stamp past the year 2262) is left out: its file is read again next time."""
+    stamp past the year 2262) is left out: its file is read again next time. In this
+    machine's byte order: read on another, every entry would only miss (each file hashed
+    again), where dep numbers must not be misread (see _packed)."""
     items = sorted((dep, stat) for dep, stat in stats.items() if _well_formed(stat))
     numbers = array("q")
     for _, (mtime, size, _, racy) in items:

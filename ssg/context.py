@@ -8,6 +8,7 @@ are unchanged.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -47,13 +48,7 @@ def front_matter(rel: str) -> str:
     """The dep name of a content file's front matter: content/blog/a.md#front-matter. One
     string per file: a listing records it for each of its entries, and the caches of the
     pages and listings that read them keep those records (at 40,000 posts, ~5 copies each)."""
-    name = _front_matter_names.get(rel)
-    if name is None:
-        name = _front_matter_names[rel] = rel + FRONT_MATTER
-    return name
-
-
-_front_matter_names: dict[str, str] = {}
+    return sys.intern(rel + FRONT_MATTER)  # kept only while something holds it (ssg serve forgets)
 
 
 SUMMARY = "#summary"

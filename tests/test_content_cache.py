@@ -211,6 +211,15 @@ def test_a_listing_reads_summaries_without_their_html(tmp_path, monkeypatch):
     assert len(renders) == 1, "the damaged row's body was rendered again"
 
 
+def test_a_files_front_matter_dep_is_one_string_for_every_reader():
+    """A listing records each entry's front matter dep, and every page that reads it keeps
+    the record: one string per file, not one per record."""
+    from ssg.context import front_matter
+
+    first, again = front_matter("content/blog/" + "a.md"), front_matter("content/blog/a" + ".md")
+    assert first == again == "content/blog/a.md#front-matter" and first is again
+
+
 def test_an_entrys_json_reads_its_body_once(tmp_path, monkeypatch):
     """An entry as JSON (an endpoint's json(post), a page's __data.json) needs its whole
     body, which holds its summary: no lookup of the summary on its own, cold or warm."""
