@@ -532,6 +532,25 @@ def test_fresh_reads_nothing_but_writes(tmp_path, monkeypatch):
     assert renders == []
 
 
+def test_a_fresh_builds_workers_share_the_bodies_it_rendered(tmp_path, monkeypatch):
+    """--fresh renders every body once, not once per worker: a worker (a process that
+    inherited the build's id) reads what another rendered for this build, and the next
+    --fresh build reads none of it."""
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    new_process(root)
+    expected = bodies()  # an earlier build's rows, which --fresh must not read
+    renders = count_renders(monkeypatch)
+    diskcache.start_build(root, fresh=True)
+    new_process(root)
+    assert bodies() == expected and len(renders) == 3, "no row of the earlier build is read"
+    renders.clear()
+    new_process(root)  # another worker of the same build: nothing in memory, the same build id
+    assert bodies() == expected and renders == [], "the rows this build wrote are read"
+    diskcache.start_build(root, fresh=True)
+    new_process(root)
+    assert bodies() == expected and len(renders) == 3, "a new --fresh build renders every body again"
+
+
 def test_the_cache_can_be_turned_off(tmp_path, monkeypatch):
     monkeypatch.setenv("SSG_CONTENT_CACHE", "off")
     root = write_site(tmp_path / "site", {**ROUTES, **FILES})

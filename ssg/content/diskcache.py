@@ -32,7 +32,9 @@ reported as corrupt. Nothing here is trusted as code (JSON, never pickle): CI re
 the folder from a shared cache.
 
 `start_build(root, fresh=...)` is called by `ssg build`; `--fresh` parses and renders
-everything (and still writes what it made). SSG_CONTENT_CACHE=off turns the cache off.
+everything (and still writes what it made). Each row names the build that wrote it, so
+the workers of a `--fresh` build still share the bodies that build rendered, and read
+none an earlier build left. SSG_CONTENT_CACHE=off turns the cache off.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ from .markdown import Heading, RenderedBody
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-FORMAT = 2  # of bodies.sqlite (2: a summary's own checksum, so a listing reads no HTML)
+FORMAT = 3  # of bodies.sqlite (2: a summary's own checksum, so a listing reads no HTML; 3: the build that wrote a row)
 INDEX_FORMAT = 2  # of files.json's records (2: data and lines as JSON strings)
 FOLDER = ".ssg-cache/content"
 INDEX = "files.json"
@@ -80,17 +82,19 @@ def _env_off() -> bool:
 
 
 _read = _write = not _env_off()
+_build: str | None = None  # this build's id, in every row it writes (the forked workers share it)
 
 
 def configure(*, read: bool = True, write: bool = True) -> None:
     """Use the disk cache for reading and/or writing (both, by default). SSG_CONTENT_CACHE=off
     in the environment (read here, and when the module is imported) turns both off."""
-    global _read, _write
+    global _read, _write, _build
     off = _env_off()
-    _read, _write = read and not off, write and not off
+    _read, _write, _build = read and not off, write and not off, None
 
 
 def reading() -> bool:
+    """Whether what earlier builds wrote is read."""
     return _read
 
 
@@ -98,11 +102,18 @@ def writing() -> bool:
     return _write
 
 
+def reading_bodies() -> bool:
+    """Whether rendered bodies are read: all of them, or (`--fresh`) those this build wrote."""
+    return _read or (_write and _build is not None)
+
+
 def start_build(root: Path, *, fresh: bool = False) -> None:
     """What `ssg build` calls before it reads content/: `fresh` (--fresh) ignores what the
-    cache holds (every file parsed, every body rendered) but still writes it for the next
-    build. Prunes bodies no build used for a month, at most once a day."""
+    cache holds (every file parsed, every body rendered once) but still writes it for the
+    next build. Prunes bodies no build used for a month, at most once a day."""
+    global _build
     configure(read=not fresh, write=True)
+    _build = os.urandom(8).hex()
     if writing():
         for_root(root).bodies.start()
 
@@ -392,7 +403,7 @@ class DiskCache:
 
     def get_body(self, key: str) -> tuple[RenderedBody, tuple[tuple[str, str | None], ...]] | None:
         """A rendered body and the links it resolved, or None (missing, or unreadable)."""
-        if not reading():
+        if not reading_bodies():
             return None
         row = self.bodies.get(key)
         if row is None:
@@ -413,7 +424,7 @@ class DiskCache:
 
     def get_summaries(self, keys: list[str]) -> dict[str, tuple[str, tuple[tuple[str, str | None], ...]]]:
         """Summaries and links for many keys at once (a listing's): those found."""
-        if not reading():
+        if not reading_bodies():
             return {}
         found = {}
         for key, row in self.bodies.get_summaries(keys).items():
@@ -424,7 +435,7 @@ class DiskCache:
 
     def get_summary(self, key: str) -> tuple[str, tuple[tuple[str, str | None], ...]] | None:
         """A rendered body's summary and the links it resolved, without its HTML, or None."""
-        if not reading():
+        if not reading_bodies():
             return None
         return self.get_summaries([key]).get(key)
 
@@ -460,11 +471,19 @@ class DiskCache:
 _CORRUPT = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 _TABLE = f"bodies_v{FORMAT}"
 _CREATE = (f"create table if not exists {_TABLE} "
-           "(key text primary key, html text, summary text, toc text, links text, sum text, used integer, summary_sum text)")
+           "(key text primary key, html text, summary text, toc text, links text, sum text, used integer, summary_sum text, build text)")
 # The daily prune looks for the newest use and the rows long unused: without an index, each
 # read every row (0.2 s at 40,000 bodies, in the first build of the day).
 _INDEX = f"create index if not exists {_TABLE}_used on {_TABLE}(used)"
 _OLD_TABLES = [f"bodies_v{n}" for n in range(1, FORMAT)]
+
+
+def _which(keys: list[str]) -> tuple[str, list[str]]:
+    """What a query adds to its condition on `keys`, and its parameters: under `--fresh`,
+    a row counts only if this build wrote it."""
+    if _read or _build is None:
+        return "", keys
+    return " and build = ?", [*keys, _build]
 
 
 def _checksum(key: str, value: tuple[str, ...]) -> str:
@@ -534,7 +553,8 @@ class Bodies:
             if db is None:
                 return None
             try:
-                row = db.execute(f"select html, summary, toc, links, sum, used from {_TABLE} where key = ?", (key,)).fetchone()
+                which, params = _which([key])
+                row = db.execute(f"select html, summary, toc, links, sum, used from {_TABLE} where key = ?{which}", params).fetchone()
             except sqlite3.OperationalError:
                 return None  # busy past the timeout: render it
             except sqlite3.Error as exc:
@@ -558,9 +578,10 @@ class Bodies:
                 return found
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
+                which, params = _which(chunk)
                 try:
                     rows = db.execute(f"select key, summary, links, summary_sum, used from {_TABLE} "
-                                      f"where key in ({','.join('?' * len(chunk))})", chunk).fetchall()
+                                      f"where key in ({','.join('?' * len(chunk))}){which}", params).fetchall()
                 except sqlite3.OperationalError:
                     return found
                 except sqlite3.Error as exc:
@@ -594,7 +615,7 @@ class Bodies:
         if not rows:
             return
         now = int(time.time())
-        params = [(key, *value, _checksum(key, value), now, _checksum(key, (value[1], value[3]))) for key, value in rows.items()]
+        params = [(key, *value, _checksum(key, value), now, _checksum(key, (value[1], value[3])), _build) for key, value in rows.items()]
         with self._lock:
             db = self._db()
             if db is None:
@@ -602,7 +623,7 @@ class Bodies:
             try:
                 db.execute("begin")
                 try:
-                    db.executemany(f"insert or replace into {_TABLE} (key, html, summary, toc, links, sum, used, summary_sum) values (?, ?, ?, ?, ?, ?, ?, ?)", params)
+                    db.executemany(f"insert or replace into {_TABLE} (key, html, summary, toc, links, sum, used, summary_sum, build) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", params)
                     db.execute("commit")
                 except BaseException:
                     db.execute("rollback")

@@ -289,7 +289,7 @@ class SiteContent:
         cached = self._still_valid(parsed)
         if cached is not None:
             return cached.body.summary
-        if diskcache.reading():
+        if diskcache.reading_bodies():
             found = self._disk_summary(parsed)
             if found is not None:
                 return found
@@ -345,8 +345,8 @@ class SiteContent:
             return cached.body
         disk = self.files.disk
         md = engine()
-        identity = diskcache.engine_identity(md) if diskcache.reading() or diskcache.writing() else None
-        if identity is not None and diskcache.reading():
+        identity = diskcache.engine_identity(md) if diskcache.reading_bodies() or diskcache.writing() else None
+        if identity is not None and diskcache.reading_bodies():
             found = disk.get_body(disk.body_key(identity, parsed.rel, parsed.body_hash, page_url))
             if found is not None and self._links_hold(found[1]):
                 parsed.rendered = Rendered(found[0], page_url, found[1])
