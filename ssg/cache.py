@@ -55,7 +55,7 @@ from .render import Done
 from .site import Site
 from .uptodate import RACY_NS, SKIP, Status
 
-FORMAT = 11  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed; 9: records read when asked; 10: deps packed; 11: stats as a table
+FORMAT = 12  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed; 9: records read when asked; 10: deps packed; 11: stats as a table; 12: links to static files kept (the crawl skips them)
 FILE = "build.cache"
 JOURNAL = "build.journal"  # the edit shortcut's patches since build.cache was written whole
 JOURNAL_PATCHES = 64  # patches the journal holds at most: the next one writes build.cache whole again
@@ -314,9 +314,12 @@ def site_key(site: Site, engine: str) -> dict[str, str]:
 
 
 def site_modules(root: Path) -> list[str]:
-    """The site's own Python modules this process imported (lib/posts.py, ...), outside
-    routes/ (route modules are recorded per page). Loads may use any of them."""
+    """The site's own code, which loads may use any of: the Python modules this process
+    imported (lib/posts.py, a helper routes/_shared.py; not the route modules, +page.py and
+    the like, which are recorded per page), and every other file below the top folder of a
+    module outside routes/ (lib/authors.json, which lib/authors.py may read when imported)."""
     found = set()
+    tops: set[str] = set()
     folders: dict[str, str] = {}  # a few dozen folders hold every module: each resolved once
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
@@ -329,8 +332,19 @@ def site_modules(root: Path) -> list[str]:
             if folder not in folders:
                 folders[folder] = os.path.realpath(folder)
             path = Path(folders[folder], name)
-        if path.is_relative_to(root) and not path.is_relative_to(root / "routes") and ".venv" not in path.parts:
-            found.add(path.relative_to(root).as_posix())
+        if not path.is_relative_to(root) or ".venv" in path.parts:
+            continue
+        rel = path.relative_to(root).as_posix()
+        top, _, rest = rel.partition("/")
+        if top == "routes":
+            if not path.name.startswith("+"):
+                found.add(rel)
+        else:
+            found.add(rel)
+            if rest:
+                tops.add(top)
+    for top in tops:
+        found.update(f"{top}/{name}" for name in _files_below(os.path.join(root, top)) if not SKIP.intersection(name.split("/")))
     return sorted(found)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import mimetypes
@@ -42,7 +43,6 @@ async def fetch(site: Site, state: RequestState, url: str, *, route_id: str, pag
     request = httpx.Request(method, site.absolute(path))
     static = _static_file(site, path)
     if static is not None and method in ("GET", "HEAD"):
-        record(static.relative_to(site.root.resolve()).as_posix())
         type_, _ = mimetypes.guess_type(static.name)
         return httpx.Response(200, headers={"content-type": type_ or "application/octet-stream"}, content=static.read_bytes(), request=request)
     from .respond import respond  # respond imports load, which imports this module
@@ -59,12 +59,16 @@ async def fetch(site: Site, state: RequestState, url: str, *, route_id: str, pag
 
 
 def _static_file(site: Site, path: str):
+    """The file of static/ at `path`, or None. Recorded either way: a page that fetched a
+    path static/ did not have reads it once it is there."""
     static_dir = site.config.static_dir
     candidate = (static_dir / path.lstrip("/")).resolve()
     # Don't let a path such as /../pyproject.toml reach outside static/.
-    if not candidate.is_relative_to(static_dir.resolve()) or not candidate.is_file():
+    if not candidate.is_relative_to(static_dir.resolve()):
         return None
-    return candidate
+    with contextlib.suppress(ValueError):  # a static/ outside the site: its files are not deps
+        record(candidate.relative_to(site.root.resolve()).as_posix())
+    return candidate if candidate.is_file() else None
 
 
 async def _remote(site: Site, route_id: str, url: str, method: str, **kwargs: Any) -> httpx.Response:

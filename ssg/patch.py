@@ -23,6 +23,7 @@ entries() props must be read again, or more than MAX_PATHS paths to render.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from . import workers
@@ -54,7 +55,7 @@ def run(site: Site, cache: Cache, check: Check) -> list[tuple[str, str]] | None:
 
 def _patch(site: Site, cache: Cache, check: Check, files: set[str]) -> list[tuple[str, str]] | None:
     changed, unread = cache.changed_in(files)
-    if any(not _editable(dep_file(dep)) for dep in changed) or any(_may_matter(rel) for rel in unread):
+    if any(not _editable(dep_file(dep)) for dep in changed) or any(_may_matter(rel, cache.previous_modules) for rel in unread):
         return None
     if cache.seed_changed(files) is not None:
         return None
@@ -90,10 +91,11 @@ def _editable(rel: str) -> bool:
     return rel.startswith("content/") or (rel.startswith("routes/") and rel.endswith(".html"))
 
 
-def _may_matter(rel: str) -> bool:
+def _may_matter(rel: str, site_code: Collection[str]) -> bool:
     """Whether a changed file that no path read could still shape the build: a static
-    file (copied), a module, or anything in a folder ssg reads."""
-    return rel.startswith(tuple(folder + "/" for folder in SOURCE_DIRS)) or rel.endswith(".py")
+    file (copied), a module, anything in a folder ssg reads, or a file beside the site's
+    modules (see cache.site_modules)."""
+    return rel.startswith(tuple(folder + "/" for folder in SOURCE_DIRS)) or rel.endswith(".py") or rel in site_code
 
 
 def _affected(cache: Cache, changed: dict[str, str], damaged: set[str]) -> dict[str, str] | None:

@@ -19,7 +19,7 @@ from .failures import from_exception
 from .manifest import Route
 from .output import Writer
 from .problems import Problem
-from .render import Done, has_id
+from .render import GENERATED, Done, has_id
 from .respond import error_page
 from .site import Site
 from .templates import CLIENT_FILE, CLIENT_SOURCE
@@ -367,7 +367,10 @@ class Prerender:
         base = self.config.base_path
         for path in d.outside_base:
             self._report_link(f"{path} is outside the base path {base}", here)
+        static = self.site.static_files
         for path, fragment in d.links:
+            if path in GENERATED or path in static:
+                continue  # not a route's: its file is there, or the build writes it
             if output.unsafe_reason(path):
                 self.enqueue(path, here, None)  # reports it; never reaches a load or the writer
                 continue

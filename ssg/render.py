@@ -117,7 +117,6 @@ def _crawl(site: Site, done: Done, r: Rendered, canonical: str, crawl_links: boo
     base_url = site.absolute(canonical)
     origin = urlsplit(base_url).netloc
     base = site.config.base_path
-    static = site.static_files
     for link in found.links:
         if _plain(link):  # most links: a root-relative path, where urljoin would change nothing
             bare, _, fragment = link.partition("#")
@@ -134,8 +133,8 @@ def _crawl(site: Site, done: Done, r: Rendered, canonical: str, crawl_links: boo
                 done.outside_base.append(path)
                 continue
             path = path[len(base):] or "/"
-        if path in GENERATED or path in static:
-            continue
+        # Links to static/ and to the files the build writes itself stay in: the crawl
+        # skips them (prerender), also when it replays this record after static/ changed.
         done.links.append((path, fragment))
 
 

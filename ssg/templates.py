@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2 import meta
+from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
 from .context import record
@@ -67,7 +69,8 @@ class Templates:
 
     def sources(self, name: str) -> frozenset[str]:
         """Given a template name, return the files it is made of: itself and every template it
-        includes, extends or imports (by literal name), transitively. Computed once per name."""
+        includes, extends or imports (by literal name), transitively, and those it would be
+        made of if they existed. Computed once per name."""
         found = self._sources.get(name)
         if found is not None:
             return found
@@ -82,8 +85,13 @@ class Templates:
                 source, filename, _ = self.env.loader.get_source(self.env, current)
                 files.add(_rel(self.root, filename) or current)
                 todo.extend(n for n in meta.find_referenced_templates(self.env.parse(source)) if n)
-            except (jinja2.TemplateNotFound, jinja2.TemplateSyntaxError):
-                continue  # render() reports these with file and line
+            except jinja2.TemplateNotFound:
+                # Missing, yet a dep: `{% include ... ignore missing %}` (or a list of names)
+                # renders differently once it exists (in templates/, the site-wide key sees it).
+                with contextlib.suppress(jinja2.TemplateNotFound):
+                    files.add("/".join(split_template_path(current)))
+            except jinja2.TemplateSyntaxError:
+                continue  # render() reports it with file and line
         found = self._sources[name] = frozenset(files)
         return found
 

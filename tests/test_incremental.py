@@ -289,26 +289,31 @@ def test_a_folder_listing_follows_symlinked_folders_once_and_skips_what_is_no_fi
 
 def test_the_site_modules_are_found_by_their_real_paths(tmp_path, monkeypatch):
     """A load's site modules (lib/, ...) are recorded by where they really are: a module
-    imported through a symlinked folder or file counts, one in routes/ or .venv/ does not."""
+    imported through a symlinked folder or file counts, and so does a helper in routes/; a
+    route module (recorded per page) or one in .venv/ does not. So do the other files below
+    a module's top folder (data it may read), but not those of routes/."""
     import types
 
     from ssg.cache import site_modules
 
     site = tmp_path / "site"
-    for rel in ("lib/a.py", "lib/b.py", "routes/r.py", ".venv/lib/v.py", "shared/s.py"):
+    for rel in ("lib/a.py", "lib/b.py", "routes/r.py", "routes/x/+page.py", "routes/x/data.json", ".venv/lib/v.py", "shared/s.py",
+                "lib/data/authors.json", "lib/__pycache__/a.cpython-311.pyc", "top.py", "README.md"):
         (site / rel).parent.mkdir(parents=True, exist_ok=True)
         (site / rel).write_text("")
     (tmp_path / "outside.py").write_text("")
     (tmp_path / "via").symlink_to(site / "lib")  # a folder outside the site that is lib/
     (tmp_path / "link.py").symlink_to(site / "shared" / "s.py")  # a file outside that is in it
     (site / "lib" / "out.py").symlink_to(tmp_path / "outside.py")  # in lib/, but really outside
-    files = [site / "lib/a.py", tmp_path / "via" / "b.py", site / "routes/r.py", site / ".venv/lib/v.py",
-             tmp_path / "link.py", site / "lib" / "out.py", tmp_path / "outside.py"]
+    files = [site / "lib/a.py", tmp_path / "via" / "b.py", site / "routes/r.py", site / "routes/x/+page.py", site / ".venv/lib/v.py",
+             tmp_path / "link.py", site / "lib" / "out.py", tmp_path / "outside.py", site / "top.py"]
     for i, file in enumerate(files):
         module = types.ModuleType(f"_ssg_test_module_{i}")
         module.__file__ = str(file)
         monkeypatch.setitem(sys.modules, module.__name__, module)
-    assert site_modules(site.resolve()) == ["lib/a.py", "lib/b.py", "shared/s.py"]
+    assert site_modules(site.resolve()) == [
+        "lib/a.py", "lib/b.py", "lib/data/authors.json", "lib/out.py", "routes/r.py", "shared/s.py", "top.py",
+    ]
 
 
 def test_the_readers_of_a_source_are_found_by_whole_numbers_only(tmp_path):

@@ -64,9 +64,8 @@ def entry(path: str) -> Entry:
     if clean.startswith(("/", "../")) or clean == ".." or "\\" in path or "\x00" in path:
         raise ContentError("content/", None, f"entry() takes a path inside content/, not {path!r}")
     rel = f"content/{clean}"
+    record(rel)  # also when missing: a load may catch the error, and the file may come
     if not (active_site().root / rel).is_file():
         hint = "Paths are relative to content/: drop the leading content/." if clean.startswith("content/") else None
         raise ContentError(rel, None, "does not exist", hint=hint)
-    found = current().entry(rel)
-    record(rel)
-    return found
+    return current().entry(rel)

@@ -1,0 +1,190 @@
+"""Incremental builds of small sites, each built around one kind of read the build cache
+must see: an edit to what was read (or to what was looked for and not found) gives the
+same output, and the same exit status, as a clean build of the same sources."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import run_ssg
+from sitekit import write_site
+
+ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_incremental_is_clean(tmp_path: Path, files: dict[str, str], change: Callable[[Path], None], *, jobs: str = "1") -> None:
+    site = write_site(tmp_path / "site", files)
+    out = tmp_path / "out"
+
+    def build(root: Path, folder: Path, *args: str):
+        return run_ssg("build", "-C", str(root), "--out", str(folder), "--jobs", jobs, *args, env=ENV)
+
+    first = build(site, out)
+    assert first.returncode == 0, first.stderr
+    change(site)
+    incremental = build(site, out, "--explain")
+    clean_site = tmp_path / "clean"
+    shutil.copytree(site, clean_site, ignore=shutil.ignore_patterns(".ssg-cache"))
+    clean = build(clean_site, tmp_path / "out-clean", "--fresh")
+    assert incremental.returncode == clean.returncode, (incremental.stderr, clean.stderr)
+    if clean.returncode == 0:
+        assert snapshot(out) == snapshot(tmp_path / "out-clean"), incremental.stderr
+
+
+def write(rel: str, text: str) -> Callable[[Path], None]:
+    def change(site: Path) -> None:
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(text)
+
+    return change
+
+
+def replace(rel: str, old: str, new: str) -> Callable[[Path], None]:
+    def change(site: Path) -> None:
+        text = (site / rel).read_text()
+        assert old in text
+        (site / rel).write_text(text.replace(old, new))
+
+    return change
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_entry_url_shown_on_a_listing_follows_its_routes_trailing_slash(tmp_path, jobs):
+    """An entry's URL is computed once per process (the seed computes a page of previews
+    for props): every page that shows it reads the entry route's module."""
+    posts = {f"content/posts/{s}.md": f"---\ntitle: {s.upper()}\n---\nText {s}.\n" for s in "abcdef"}
+    files = {
+        **posts,
+        "content/posts/_collection.yaml": "route: /posts/[slug]\n",
+        "routes/posts/[slug]/+page.py": """
+            from ssg.content import collection
+            trailing_slash = "always"
+
+            def entries():
+                return [{"slug": p.slug} for p in collection("posts")]
+
+            def load(event):
+                return {"post": collection("posts").get(event.params["slug"])}
+        """,
+        "routes/posts/[slug]/+page.html": "<h1>{{ data.post.title }}</h1>",
+        "routes/+page.py": """
+            from ssg.content import collection
+
+            def load(event):
+                return {"posts": [{"title": p.title, "url": p.url} for p in collection("posts")]}
+        """,
+        "routes/+page.html": '{% for p in data.posts %}<a href="{{ p.url }}">{{ p.title }}</a>{% endfor %}',
+        "routes/page/[n]/+page.py": """
+            from ssg.content import collection, paginate
+
+            def entries():
+                return [pg.entry("n") for pg in paginate([p.preview() for p in collection("posts")], 2)[1:]]
+
+            def load(event):
+                return {"page": event.props}
+        """,
+        "routes/page/[n]/+page.html": '{% for p in data.page["items"] %}<a href="{{ p.url }}">{{ p.title }}</a>{% endfor %}',
+    }
+    change = replace("routes/posts/[slug]/+page.py", '"always"', '"never"')
+    assert_incremental_is_clean(tmp_path, files, change, jobs=jobs)
+
+
+ENDPOINT = {
+    "routes/+page.html": '<a href="/api/x.json">x</a> <a href="/api/y.json">y</a>',
+    "routes/api/[name].json/+server.py": """
+        from ssg import json
+
+        def GET(event):
+            return json({"name": event.params["name"]})
+    """,
+}
+
+
+def test_a_static_file_added_where_a_linked_endpoint_was_replaces_it(tmp_path):
+    """Whether a link is to static/ is decided when the crawl follows it, also for a
+    page replayed from the record."""
+    assert_incremental_is_clean(tmp_path, ENDPOINT, write("static/api/x.json", '{"static": true}\n'))
+
+
+def test_a_deleted_static_file_that_a_page_links_to_fails_the_build(tmp_path):
+    files = {"routes/+page.html": '<p>home <a href="/a.txt">a</a></p>', "static/a.txt": "a\n", "static/b.txt": "b\n"}
+    assert_incremental_is_clean(tmp_path, files, lambda site: (site / "static/a.txt").unlink())
+
+
+def test_an_entry_asked_for_before_it_exists(tmp_path):
+    files = {
+        "routes/+page.py": """
+            from ssg.content import entry
+
+            def load(event):
+                try:
+                    notice = entry("notice.md").title
+                except Exception:
+                    notice = None
+                return {"notice": notice}
+        """,
+        "routes/+page.html": "<p>notice: {{ data.notice }}</p>",
+    }
+    assert_incremental_is_clean(tmp_path, files, write("content/notice.md", "---\ntitle: Big news\n---\n"))
+
+
+def test_a_helper_module_in_routes(tmp_path):
+    files = {
+        "routes/_shared.py": 'GREETING = "Hello"\n',
+        "routes/+page.py": """
+            from routes._shared import GREETING
+
+            def load(event):
+                return {"greeting": GREETING}
+        """,
+        "routes/+page.html": "<p>{{ data.greeting }}</p>",
+    }
+    assert_incremental_is_clean(tmp_path, files, replace("routes/_shared.py", "Hello", "Howdy"))
+
+
+@pytest.mark.parametrize("include", ['"partials/extra.html" ignore missing', '["partials/extra.html", "partials/plain.html"]'])
+def test_an_include_added_after_the_build_that_missed_it(tmp_path, include):
+    files = {"routes/+page.html": "<h1>Home</h1>{% include " + include + " %}", "partials/plain.html": "<p>plain</p>"}
+    assert_incremental_is_clean(tmp_path, files, write("partials/extra.html", "<p>extra</p>"))
+
+
+def test_a_data_file_beside_a_site_module(tmp_path):
+    """lib/authors.py reads lib/authors.json when imported: a file beside the site's
+    modules is code too."""
+    files = {
+        "lib/__init__.py": "",
+        "lib/authors.json": '{"name": "Ann"}',
+        "lib/authors.py": """
+            import json, pathlib
+            AUTHOR = json.loads((pathlib.Path(__file__).parent / "authors.json").read_text())["name"]
+        """,
+        "routes/+page.py": """
+            from lib.authors import AUTHOR
+
+            def load(event):
+                return {"author": AUTHOR}
+        """,
+        "routes/+page.html": "<p>by {{ data.author }}</p>",
+    }
+    assert_incremental_is_clean(tmp_path, files, write("lib/authors.json", '{"name": "Bob"}'))
+
+
+def test_a_fetched_static_file_that_was_missing(tmp_path):
+    files = {
+        "routes/+page.py": """
+            async def load(event):
+                r = await event.fetch("/banner.txt")
+                return {"banner": r.text if r.status_code == 200 else "none"}
+        """,
+        "routes/+page.html": "<p>{{ data.banner }}</p>",
+        "routes/+error.html": "{{ page.status }}",
+    }
+    assert_incremental_is_clean(tmp_path, files, write("static/banner.txt", "SALE\n"))
