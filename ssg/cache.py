@@ -291,6 +291,7 @@ def site_key(site: Site, engine: str) -> dict[str, str]:
     """The parts of the site-wide key, by name (so --explain can say which one changed)."""
     config = dataclasses.asdict(site.config)
     config.pop("file", None)
+    config.pop("out", None)  # as written (relative or not); the folder itself is compared on its own
     parts = {
         "ssg": f"{__version__}/{FORMAT}",
         "config": _digest(json.dumps(config, sort_keys=True, default=str).encode()),

@@ -51,9 +51,10 @@ RACY_NS = 1_000_000_000
 
 
 def key(config: Any) -> str:
-    """Everything besides the site's files that shapes the output."""
+    """Everything besides the site's files that shapes the output. The output folder by
+    where it is: `--out build` and `--out /site/build` are the same build."""
     return repr((
-        FORMAT, __version__, sys.version, _package_status(), repr(config),
+        FORMAT, __version__, sys.version, _package_status(), repr(config.replace(out=str(config.out_dir))),
         [os.environ.get(name) for name in ENVIRONMENT],
     ))
 

@@ -362,3 +362,20 @@ def test_a_path_whose_record_is_unreadable_is_rendered_again_with_a_warning(tmp_
     assert "rendered /about: its record in the build cache is unreadable" in result.stderr
     assert "reused from the build cache" in result.stderr
     assert snapshot(tmp_path / "out") == expected
+
+
+def test_the_output_folder_named_two_ways_is_the_same_build(tmp_path):
+    """`--out build` (from the site folder) and `--out /abs/site/build` write the same
+    folder: the second build has nothing to do, and one after an edit reuses the rest."""
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "incremental", site)
+    build(site, Path("out"))
+    absolute = site / "out"
+    assert "nothing changed since the last build" in build(site, absolute).stderr
+    edit(site, "lib/site.py", '"Incremental"', '"Renamed"')  # a module: no edit shortcut
+    build(site, Path("out"))
+    edit(site, "routes/tags/[tag]/+page.py", '"tag": event.params["tag"]', '"tag": event.params["tag"].upper()')
+    result = build(site, absolute, "--explain")
+    reasons = set(re.findall(r"^rendered \S+: (.*)$", result.stderr, re.M))
+    assert reasons == {"routes/tags/[tag]/+page.py changed"}, result.stderr
+    assert "/about" not in rendered_paths(result.stderr)
