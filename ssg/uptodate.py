@@ -138,6 +138,12 @@ def _close_inherited(*, keep: int) -> None:
                 os.close(fd)
 
 
+def _any_differ(out: Path, recorded: Iterable[tuple[str, Sequence[int]]]) -> bool:
+    """Whether any of `recorded` differs (any() of _differing would miss the output folder
+    itself, whose name is "")."""
+    return next(_differing(out, recorded), None) is not None
+
+
 def _differing(out: Path, recorded: Iterable[tuple[str, Sequence[int]]]) -> Iterator[str]:
     """Given (file or folder of the output, its recorded status) pairs, yield each whose
     status changed, or that is gone (a stat each, as asked for: a plain loop)."""
@@ -272,7 +278,7 @@ class Check:
                 self._verdict = b""
             if self._verdict in (b"0", b"1"):
                 return self._verdict == b"1"
-        return any(_differing(self.config.out_dir, folders.items()))
+        return _any_differ(self.config.out_dir, folders.items())
 
     @functools.cached_property
     def _files(self) -> tuple[list[str], array] | None:
@@ -343,7 +349,7 @@ class Check:
             # First whether a folder of the output changed (one byte: the no-change check
             # waits for it), then the files that did.
             folders = self._recorded_folders
-            os.write(write, b"?" if folders is None else b"1" if any(_differing(self.config.out_dir, folders.items())) else b"0")
+            os.write(write, b"?" if folders is None else b"1" if _any_differ(self.config.out_dir, folders.items()) else b"0")
             if self._files is None:
                 return  # an unreadable list: the parent finds it so too
             data = marshal.dumps(list(_differing(self.config.out_dir, _rows(*self._files))))

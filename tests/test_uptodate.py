@@ -52,6 +52,17 @@ def test_a_deleted_output_file_is_written_again(built):
     assert snapshot(out) == expected
 
 
+def test_a_file_deleted_from_or_added_to_the_top_of_the_output_is_noticed(built):
+    """The output folder itself is a folder of the record too (named "")."""
+    site, out, expected = built
+    (out / "index.html").unlink()
+    assert UNCHANGED not in build(site, out)
+    assert snapshot(out) == expected
+    (out / "stray.txt").write_text("not the build's")
+    assert UNCHANGED not in build(site, out)
+    assert snapshot(out) == expected
+
+
 def test_an_output_file_edited_in_place_is_written_again_by_the_next_build_with_work(built):
     site, out, expected = built
     with open(out / "posts/post-1/index.html", "a") as f:
