@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2 import meta
 from jinja2.loaders import split_template_path
+from jinja2.utils import internalcode
 from markupsafe import Markup
 
 from .context import record
@@ -26,12 +26,69 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 class Environment(jinja2.Environment):
-    """Jinja's environment, with `obj.name` on a plain dict looked up as a key at once.
+    """Jinja's environment, recording every template it is asked for, and looking up
+    `obj.name` on a plain dict as a key at once.
+
+    A page's templates are what it loads as it renders, so each one loaded is recorded
+    (context.record) as a dependency of the page being rendered: its layouts, includes,
+    imports and parents, also those named at run time (`{% include "partials/" ~ name %}`),
+    and those asked for but missing (`ignore missing`, or the first names of a list), by
+    their path from the site root, so the page renders again once they exist.
 
     Jinja tries the attribute first and the key after it fails; a plain dict has no
     attributes but its class's (items, keys, ...), so the answer is the same without the
     raised AttributeError. A listing's `post.title` for thousands of posts spent a tenth
     of its render there."""
+
+    root: Path
+    _files: dict[str | None, str]  # a template's filename -> the dep it is
+
+    @internalcode
+    def get_template(self, name: Any, parent: str | None = None, globals: Any = None) -> jinja2.Template:
+        try:
+            template = super().get_template(name, parent, globals)
+        except jinja2.TemplateNotFound as exc:
+            self._missing(exc.name)
+            raise
+        except jinja2.TemplateSyntaxError as exc:
+            self._broken(exc)
+            raise
+        self._loaded(template)
+        return template
+
+    @internalcode
+    def select_template(self, names: Any, parent: str | None = None, globals: Any = None) -> jinja2.Template:
+        try:
+            template = super().select_template(names, parent, globals)
+        except jinja2.TemplatesNotFound as exc:
+            for missing in exc.templates:
+                self._missing(missing)
+            raise
+        except jinja2.TemplateSyntaxError as exc:
+            self._broken(exc)
+            raise
+        for name in names:  # those before the one found are missing
+            joined = self.join_path(name, parent) if parent is not None and isinstance(name, str) else name
+            if joined == template.name or not isinstance(joined, str):
+                break
+            self._missing(joined)
+        self._loaded(template)
+        return template
+
+    def _loaded(self, template: jinja2.Template) -> None:
+        dep = self._files.get(template.filename)
+        if dep is None:
+            dep = self._files[template.filename] = _rel(self.root, template.filename) or template.name or ""
+        record(dep)
+
+    def _broken(self, exc: jinja2.TemplateSyntaxError) -> None:
+        if exc.filename:  # ssg serve renders the page again once it is mended
+            record(_rel(self.root, exc.filename) or exc.filename)
+
+    def _missing(self, name: Any) -> None:
+        if isinstance(name, str):
+            with contextlib.suppress(jinja2.TemplateNotFound):  # a name no file could have ("../x")
+                record("/".join(split_template_path(name)))  # in templates/, the site-wide key sees it
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
@@ -56,6 +113,7 @@ class Templates:
             keep_trailing_newline=True,
             auto_reload=False,
         )
+        self.env.root, self.env._files = root, {}
         client_tag = Markup('<script src="{}" defer{}></script>').format(
             asset(CLIENT_FILE), Markup(' data-preload="all"') if preload == "all" else ""
         )
@@ -65,35 +123,6 @@ class Templates:
             return client_tag
 
         self.env.globals.update(url=url, asset=asset, client_script=client_script)
-        self._sources: dict[str, frozenset[str]] = {}
-
-    def sources(self, name: str) -> frozenset[str]:
-        """Given a template name, return the files it is made of: itself and every template it
-        includes, extends or imports (by literal name), transitively, and those it would be
-        made of if they existed. Computed once per name."""
-        found = self._sources.get(name)
-        if found is not None:
-            return found
-        files: set[str] = set()
-        todo, seen = [name], set()
-        while todo:
-            current = todo.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            try:
-                source, filename, _ = self.env.loader.get_source(self.env, current)
-                files.add(_rel(self.root, filename) or current)
-                todo.extend(n for n in meta.find_referenced_templates(self.env.parse(source)) if n)
-            except jinja2.TemplateNotFound:
-                # Missing, yet a dep: `{% include ... ignore missing %}` (or a list of names)
-                # renders differently once it exists (in templates/, the site-wide key sees it).
-                with contextlib.suppress(jinja2.TemplateNotFound):
-                    files.add("/".join(split_template_path(current)))
-            except jinja2.TemplateSyntaxError:
-                continue  # render() reports it with file and line
-        found = self._sources[name] = frozenset(files)
-        return found
 
     def render_chain(self, names: list[tuple[str, dict[str, Any]]], page: dict[str, Any], envelope_json: bytes) -> str:
         """Given (template, data) pairs innermost first, render each and hand it to the next as `slot`."""
@@ -111,8 +140,6 @@ class Templates:
         return str(slot)
 
     def render(self, name: str, context: dict[str, Any]) -> str:
-        for source in self.sources(name):
-            record(source)
         try:
             template = self.env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
@@ -131,7 +158,6 @@ class Templates:
         """Drop compiled templates (a source changed)."""
         if self.env.cache is not None:
             self.env.cache.clear()
-        self._sources.clear()
 
 
 def template_frame(exc: BaseException, root: Path) -> tuple[str | None, int | None]:

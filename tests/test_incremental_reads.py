@@ -188,3 +188,14 @@ def test_a_fetched_static_file_that_was_missing(tmp_path):
         "routes/+error.html": "{{ page.status }}",
     }
     assert_incremental_is_clean(tmp_path, files, write("static/banner.txt", "SALE\n"))
+
+
+@pytest.mark.parametrize("folder", ["partials", "routes/about"])
+def test_an_include_named_at_run_time(tmp_path, folder):
+    """A page's templates are those it loads as it renders, also by a computed name."""
+    files = {
+        "routes/+page.html": '{% set name = "note" %}<p>{% include "' + folder + '/" ~ name ~ ".html" %}</p>',
+        f"{folder}/note.html": "OLD",
+        "routes/about/+page.html": "about",
+    }
+    assert_incremental_is_clean(tmp_path, files, write(f"{folder}/note.html", "NEW"))
