@@ -37,6 +37,12 @@ def assert_incremental_is_clean(tmp_path: Path, files: dict[str, str], change: C
     assert incremental.returncode == clean.returncode, (incremental.stderr, clean.stderr)
     if clean.returncode == 0:
         assert snapshot(out) == snapshot(tmp_path / "out-clean"), incremental.stderr
+    else:
+        assert errors(incremental.stderr, site) == errors(clean.stderr, clean_site)
+
+
+def errors(stderr: str, root: Path) -> list[str]:
+    return sorted(line.replace(str(root), "SITE") for line in stderr.splitlines() if line.startswith("error"))
 
 
 def write(rel: str, text: str) -> Callable[[Path], None]:
@@ -199,3 +205,24 @@ def test_an_include_named_at_run_time(tmp_path, folder):
         "routes/about/+page.html": "about",
     }
     assert_incremental_is_clean(tmp_path, files, write(f"{folder}/note.html", "NEW"))
+
+
+def test_a_linked_post_that_becomes_a_draft(tmp_path):
+    """A body's link to another post reads whether that post is there and is a draft."""
+    files = {
+        "content/posts/_collection.yaml": "route: /posts/[slug]\n",
+        "content/posts/a.md": "---\ntitle: A\n---\nSee [b](b.md).\n",
+        "content/posts/b.md": "---\ntitle: B\n---\nB body.\n",
+        "routes/+page.html": "<p>home</p>",
+        "routes/posts/[slug]/+page.py": """
+            from ssg.content import collection
+
+            def entries():
+                return [{"slug": p.slug} for p in collection("posts")]
+
+            def load(event):
+                return {"post": collection("posts").get(event.params["slug"])}
+        """,
+        "routes/posts/[slug]/+page.html": "{{ data.post.html }}",
+    }
+    assert_incremental_is_clean(tmp_path, files, replace("content/posts/b.md", "title: B", "title: B\ndraft: true"))

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from ..context import active_site, record, tracking
+from ..context import active_site, front_matter, record, tracking
 from . import diskcache, schema as schema_mod
 from .entry import Entry
 from .errors import ContentError, ContentErrors
@@ -386,6 +386,7 @@ class SiteContent:
             if "." in urlsplit(target).path.rsplit("/", 1)[-1]:
                 return self.site.config.base_path + target  # a file (/blog/atom.xml, /img/a.png): as asset()
             return self.site.url(target)
+        record(front_matter(target))  # whether it is there, and whether it is a draft
         if not (self.root / target).is_file():
             return None
         try:
