@@ -118,7 +118,9 @@ class Prerender:
         self.result = Result()
         self.queue: deque[str] = deque()
         self.props: dict[str, Any] = {}  # key -> props from an entries() (params, props) pair
-        self.seen: dict[str, str | None] = {}  # key -> the key of the page that first linked it
+        self.seen: dict[str, str | None] = {}  # key -> the key of the first page, in path order, that links it (None: seeded)
+        self.failed: list[Done] = []  # error answers, reported at the end, once every link to them is known
+        self.unlinkable: dict[str, str] = {}  # key -> why a link to it cannot be followed, reported at the end
         self.seeded_by: dict[str, str] = {}  # key -> what seeded it, e.g. "entries() in routes/x/+page.py"
         self.urls: dict[str, str] = {}  # page key -> the URL it is linked as (/about -> /about/), for messages
         self.ids: dict[str, str] = {}  # page key -> ids on it (render.pack_ids)
@@ -336,7 +338,7 @@ class Prerender:
         if d.kind == "redirect":
             self.redirects[d.url] = (d.location, d.status)
         if d.kind == "error":
-            self._error(d)
+            self.failed.append(d)
         if d.ids is not None:
             here = key(d.path)
             self.ids[here] = d.ids
@@ -377,6 +379,9 @@ class Prerender:
             if fragment:
                 self.anchors.append((key(path), fragment, here))
             if key(path) in self.seen:
+                first = self.seen[key(path)]
+                if first is not None and here < first:
+                    self.seen[key(path)] = here  # messages name the first page in path order, not in time
                 continue
             try:
                 found_route = self.site.match(path)
@@ -386,18 +391,17 @@ class Prerender:
                 if found_route[0].id in self.broken_routes:
                     self.seen[key(path)] = here  # its import error is already reported
                 else:
-                    self._report_link(f"{path} is not prerendered (prerender = False in {found_route[0].dir})", here, key(path))
+                    self.unlinkable[key(path)] = f"{path} is not prerendered (prerender = False in {found_route[0].dir})"
+                    self.seen[key(path)] = here
                 continue
             self.enqueue(path, here, None)
 
-    def _report_link(self, message: str, referrer: str, target: str | None = None) -> None:
+    def _report_link(self, message: str, referrer: str | None, target: str | None = None) -> None:
         severity = self._policy("on_http_error")
-        if severity:
+        if severity and referrer is not None:
             self.result.problems.append(Problem(
                 "http", f"{message} (linked from {self.url_of(referrer)})", severity, path=target, chain=(self.url_of(referrer),),
             ))
-        if target is not None:
-            self.seen.setdefault(target, referrer)
 
     def _policy(self, name: str) -> str | None:
         """Given a policy name, return the severity to report with ("error", "warning") or None."""
@@ -457,6 +461,10 @@ class Prerender:
                     self._write_problem(d, f"{rel}: {why}")
 
     def finish(self) -> None:
+        for d in sorted(self.failed, key=lambda d: d.path):
+            self._error(d)
+        for k, message in sorted(self.unlinkable.items()):
+            self._report_link(message, self.seen.get(k), k)
         self._claim_outputs()
         severity = self._policy("on_missing_id")
         if severity:

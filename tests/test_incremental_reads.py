@@ -226,3 +226,34 @@ def test_a_linked_post_that_becomes_a_draft(tmp_path):
         "routes/posts/[slug]/+page.html": "{{ data.post.html }}",
     }
     assert_incremental_is_clean(tmp_path, files, replace("content/posts/b.md", "title: B", "title: B\ndraft: true"))
+
+
+def test_a_broken_link_names_the_first_page_in_path_order_that_links_it(tmp_path):
+    """Which page a message says a path was linked from does not depend on the order the
+    pages were rendered or replayed in (nor on which worker finished first)."""
+    files = {
+        "content/posts/_collection.yaml": "route: /posts/[slug]\n",
+        **{f"content/posts/{p}.md": f"---\ntitle: {p}\n---\nbody {p}\n" for p in "abc"},
+        "routes/+page.html": '<a href="/about/">about</a>',
+        "routes/about/+page.html": "<p>about</p>",
+        "routes/posts/[slug]/+page.py": """
+            from ssg.content import collection
+
+            def entries():
+                return [{"slug": p.slug} for p in collection("posts")]
+
+            def load(event):
+                return {"post": collection("posts").get(event.params["slug"])}
+        """,
+        "routes/posts/[slug]/+page.html": "{{ data.post.html }}",
+    }
+
+    def links_to_a_missing_page(site: Path) -> None:
+        with open(site / "routes/about/+page.html", "a") as f:
+            f.write('<a href="/nope/">x</a>')
+        with open(site / "content/posts/c.md", "a") as f:
+            f.write("See [gone](/nope/).\n")
+
+    assert_incremental_is_clean(tmp_path, files, links_to_a_missing_page, jobs="2")
+    clean = run_ssg("build", "-C", str(tmp_path / "clean"), "--out", str(tmp_path / "again"), "--jobs", "2", env=ENV)
+    assert errors(clean.stderr, tmp_path / "clean") == ["error: 404 /nope (linked from /about/)"]
