@@ -668,7 +668,7 @@ def test_scan_on_several_processes_reads_what_one_process_reads(tmp_path, monkey
         site = open_site(root)
         site.jobs = jobs
         with pytest.raises(ContentError) as caught:
-            collection("blog")
+            list(collection("blog"))
         assert caught.value.file == "content/blog/p17.md" and caught.value.line == 4, (jobs, str(caught.value))
 
     # A file that parses but breaks the schema: a forked process sends its lines back as
@@ -679,7 +679,7 @@ def test_scan_on_several_processes_reads_what_one_process_reads(tmp_path, monkey
     for jobs in (2, 1):
         start(jobs)
         with pytest.raises(ContentError) as caught:
-            collection("blog")
+            list(collection("blog"))
         assert (caught.value.file, caught.value.line) == ("content/blog/p23.md", 5), (jobs, str(caught.value))
         assert "rank" in str(caught.value)
         assert len(set(parsers.read_text().split()) - {str(os.getpid())}) == (2 if jobs == 2 else 0)
@@ -689,7 +689,7 @@ def test_an_edit_appends_its_record_to_the_journal_and_files_json_stays(tmp_path
     monkeypatch.setattr(diskcache, "JOURNAL_RECORDS", 2)  # the four posts are "many": saved whole
     root = write_site(tmp_path / "site", {**ROUTES, **FILES})
     new_process(root)
-    collection("blog")
+    list(collection("blog"))
     store.reset()
     folder = root / ".ssg-cache/content"
     index = folder / "files.json"
@@ -697,7 +697,7 @@ def test_an_edit_appends_its_record_to_the_journal_and_files_json_stays(tmp_path
     before = (index.stat().st_ino, index.stat().st_mtime_ns, index.read_bytes())
     (root / "content/blog/a.md").write_text(post("A, edited", "Edited.\n"))
     new_process(root)
-    collection("blog")
+    list(collection("blog"))
     store.reset()
     assert (index.stat().st_ino, index.stat().st_mtime_ns, index.read_bytes()) == before, "one record: files.json is not written again"
     lines = (folder / "files.journal").read_text().splitlines()
@@ -712,11 +712,11 @@ def test_a_torn_journal_line_costs_a_parse_and_a_big_save_folds_the_journal_in(t
     monkeypatch.setattr(diskcache, "JOURNAL_RECORDS", 2)
     root = write_site(tmp_path / "site", {**ROUTES, **FILES})
     new_process(root)
-    collection("blog")
+    list(collection("blog"))
     folder = root / ".ssg-cache/content"
     (root / "content/blog/a.md").write_text(post("A2"))
     new_process(root)
-    collection("blog")
+    list(collection("blog"))
     store.reset()
     journal = folder / "files.journal"
     journal.write_bytes(journal.read_bytes()[:-20])  # a process killed while it wrote
@@ -730,7 +730,7 @@ def test_a_torn_journal_line_costs_a_parse_and_a_big_save_folds_the_journal_in(t
     for name in ("b", "c", "d"):  # more records than a journal line takes: files.json written whole
         (root / f"content/blog/{name}.md").write_text(post(name.upper() + "2"))
     new_process(root)
-    collection("blog")
+    list(collection("blog"))
     assert not journal.exists(), "folded into files.json"
     folded = json.loads((folder / "files.json").read_text())["files"]
     assert [folded[f"content/blog/{name}.md"][0] for name in "abcd"] == [(root / f"content/blog/{name}.md").stat().st_mtime_ns for name in "abcd"]

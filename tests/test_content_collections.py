@@ -97,7 +97,7 @@ def test_slugs_drop_md_and_a_final_index(tmp_path):
 def test_two_files_with_one_slug_are_an_error(tmp_path):
     site_with(tmp_path, {"content/docs/guide.md": post("A"), "content/docs/guide/index.md": post("B")})
     with pytest.raises(ContentError, match=r"content/docs/guide/index.md: has the slug 'guide', like content/docs/guide.md"):
-        collection("docs")
+        list(collection("docs"))
 
 
 def test_a_trusted_snapshot_gets_one_entry_without_listing_the_folder(tmp_path):
@@ -142,7 +142,7 @@ def test_get_tagged_tags_filter_and_slices(tmp_path):
 def test_a_missing_collection_says_which_exist(tmp_path):
     site_with(tmp_path, {"content/blog/a.md": post("A")})
     with pytest.raises(ContentError, match=r"there is no collection 'blgo' \(did you mean 'blog'\?\)") as info:
-        collection("blgo")
+        list(collection("blgo"))
     assert "Collections are the folders in content/: blog" in str(info.value)
     with pytest.raises(ContentError):
         collection("../routes")
@@ -167,7 +167,7 @@ def test_every_bad_file_of_a_collection_is_reported_at_once(tmp_path):
         "content/blog/c.md": "---\n- a list\n---\n",
     })
     with pytest.raises(ContentError) as info:
-        collection("blog")
+        list(collection("blog"))
     message = str(info.value)
     assert "2 content files have problems" in message
     assert "content/blog/a.md:2: invalid YAML" in message and "content/blog/c.md:2: front matter must be a mapping" in message
@@ -283,19 +283,19 @@ def test_a_link_out_of_content_is_refused(tmp_path):
 def test_a_route_that_does_not_exist_is_reported_in_collection_yaml(tmp_path):
     site_with(tmp_path, {"content/blog/_collection.yaml": "# the blog\nroute: /posts/[slug]\n", "content/blog/a.md": post("A")})
     with pytest.raises(ContentError, match=r"content/blog/_collection.yaml:2: route /posts/\[slug\] is not a route in routes/"):
-        collection("blog")
+        list(collection("blog"))
 
 
 def test_a_route_needs_a_slug_param(tmp_path):
     site_with(tmp_path, {"content/blog/_collection.yaml": "route: /blog\n", "content/blog/a.md": post("A")})
     with pytest.raises(ContentError, match="must have one param, named slug"):
-        collection("blog")
+        list(collection("blog"))
 
 
 def test_nested_entries_need_a_rest_route(tmp_path):
     site_with(tmp_path, {"content/blog/2024/a.md": post("A")})
     with pytest.raises(ContentError, match=r"2024/a.md: is in a subfolder .* takes a single segment") as info:
-        collection("blog")
+        list(collection("blog"))
     assert "[...slug]" in str(info.value)
 
 

@@ -84,7 +84,7 @@ def test_a_cached_listing_is_the_parsed_one(tmp_path, monkeypatch):
 def test_cached_entries_share_no_lists(tmp_path, monkeypatch):
     root = write_site(tmp_path / "site", NOTES)
     new_process(root)
-    collection("notes")
+    list(collection("notes"))
     new_process(root, drafts=True)
     forbid_parsing(monkeypatch)
     entries = store.current().listing("notes").entries
@@ -97,7 +97,7 @@ def test_cached_entries_share_no_lists(tmp_path, monkeypatch):
 
 def failure() -> str:
     try:
-        collection("notes")
+        list(collection("notes"))
     except ContentError as exc:
         return str(exc)
     raise AssertionError("the listing did not fail")
@@ -106,7 +106,7 @@ def failure() -> str:
 def test_errors_from_cached_front_matter_name_the_line(tmp_path, monkeypatch):
     root = write_site(tmp_path / "site", NOTES)
     new_process(root)
-    collection("notes")
+    list(collection("notes"))
     # The files stay as they are (cached); the schema changes under them.
     strict = SCHEMA.replace("n: int", "n: str").replace("list[date]", "list[int]").replace("  when: datetime\n", "") + "unknown: error\n"
     (root / "content/notes/_collection.yaml").write_text(strict.replace("[beginner, expert]", "[beginner]"))
@@ -125,7 +125,7 @@ def test_errors_from_cached_front_matter_name_the_line(tmp_path, monkeypatch):
 def test_damaged_lines_still_name_the_line(tmp_path, damage):
     root = write_site(tmp_path / "site", NOTES)
     new_process(root)
-    collection("notes")
+    list(collection("notes"))
     records = saved_records(root)
     records["content/notes/a.md"][6] = damage
     replace_records(root, records)

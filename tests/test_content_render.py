@@ -26,6 +26,7 @@ def test_fixture_post_renders_to_the_expected_html(tmp_path):
     assert r.body.decode("utf-8") == EXPECTED
     assert sorted(r.deps) == sorted([
         "content/notes/_collection.yaml", "content/notes/fixture.md", "content/notes/fixture.md#front-matter",
+        "content/notes/fixture/index.md",  # get("fixture") reads fixture.md: one added here would clash
         "content/notes/fixture.md#summary",
         "content/notes/other.md#front-matter",  # linked from the body: whether it is there, and a draft
         "routes/+layout.html", "routes/notes/[slug]/+page.html", "routes/notes/[slug]/+page.py",

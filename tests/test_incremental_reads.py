@@ -257,3 +257,45 @@ def test_a_broken_link_names_the_first_page_in_path_order_that_links_it(tmp_path
     assert_incremental_is_clean(tmp_path, files, links_to_a_missing_page, jobs="2")
     clean = run_ssg("build", "-C", str(tmp_path / "clean"), "--out", str(tmp_path / "again"), "--jobs", "2", env=ENV)
     assert errors(clean.stderr, tmp_path / "clean") == ["error: 404 /nope (linked from /about/)"]
+
+
+@pytest.mark.parametrize("slugs", ['"a", "b"', '"a", "b", "c"'])
+def test_a_bad_post_fails_the_pages_that_read_it_and_no_other(tmp_path, slugs):
+    """get(slug) reads the one file it needs, so a page fails for that file's errors only:
+    a clean build fails the same pages as a build that reuses the rest."""
+    files = {
+        "content/posts/_collection.yaml": "route: /posts/[slug]\n",
+        **{f"content/posts/{p}.md": f"---\ntitle: {p}\n---\nbody {p}\n" for p in "abc"},
+        "routes/+page.html": "<p>home</p>",
+        "routes/posts/[slug]/+page.py": """
+            from ssg.content import collection
+
+            def entries():
+                return [{"slug": slug} for slug in (SLUGS,)]
+
+            def load(event):
+                return {"post": collection("posts").get(event.params["slug"])}
+        """.replace("SLUGS", slugs),
+        "routes/posts/[slug]/+page.html": "{{ data.post.html }}",
+    }
+    assert_incremental_is_clean(tmp_path, files, write("content/posts/c.md", "---\ntitle: [c\n---\nbody c\n"))
+
+
+def test_a_post_added_beside_one_with_the_same_slug_fails_its_page(tmp_path):
+    """get("a") read content/posts/a.md alone; a/index.md added later gives the slug twice."""
+    files = {
+        "content/posts/_collection.yaml": "route: /posts/[slug]\n",
+        "content/posts/a.md": "---\ntitle: a\n---\nbody a\n",
+        "routes/+page.html": "<p>home</p>",
+        "routes/posts/[slug]/+page.py": """
+            from ssg.content import collection
+
+            def entries():
+                return [{"slug": "a"}]
+
+            def load(event):
+                return {"post": collection("posts").get(event.params["slug"])}
+        """,
+        "routes/posts/[slug]/+page.html": "{{ data.post.html }}",
+    }
+    assert_incremental_is_clean(tmp_path, files, write("content/posts/a/index.md", "---\ntitle: a2\n---\nbody\n"))

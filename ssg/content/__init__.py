@@ -43,12 +43,13 @@ __all__ = [
 def collection(name: str) -> Collection:
     """Given a folder name below content/, return its entries as a Collection.
 
-    Fails with ContentError naming every bad file (and its line) in the folder.
+    Listing it (iterating, len(), tagged() ...) fails with ContentError naming every bad
+    file (and its line) in the folder; `get(slug)` reads the one file it needs.
     """
     if not isinstance(name, str) or not name or name.startswith((".", "_")) or any(c in name for c in "/\\\x00"):
         raise ContentError("content/", None, f"collection() takes the name of a folder in content/, like 'blog', not {name!r}")
     store = current()
-    if store.trusted and (store.root / "content" / name).is_dir():
+    if (store.root / "content" / name).is_dir():
         return Collection(name, store, drafts=store.drafts)  # listed when first needed
     return Collection(name, store, drafts=store.drafts, listing=store.listing(name))
 

@@ -169,13 +169,16 @@ class SiteContent:
             self.trusted, self.files.edited = False, set()
 
     def by_slug(self, name: str, slug: str) -> Entry | None:
-        """A collection's entry with this slug (drafts too), from its listing. In a trusted
-        snapshot, while the folder is not listed yet, a plain slug (one segment, no hidden
-        name) reads `<slug>.md` or `<slug>/index.md` alone; when both exist, the listing
-        reports the clash."""
-        if self.trusted and name not in self._listings and _PLAIN_SLUG.fullmatch(slug) is not None:
-            found = [rel for rel in (f"content/{name}/{slug}.md", f"content/{name}/{slug}/index.md")
-                     if os.path.isfile(os.path.join(self.root, rel))]
+        """A collection's entry with this slug (drafts too). While the folder is not listed
+        yet, a plain slug (one segment, no hidden name) reads `<slug>.md` or
+        `<slug>/index.md` alone, both recorded (one added later may clash); when both exist,
+        the listing reports the clash. So a page that asks for one entry fails only for
+        that file, as in a build that reuses it, not for every bad file of the folder."""
+        if name not in self._listings and _PLAIN_SLUG.fullmatch(slug) is not None:
+            candidates = (f"content/{name}/{slug}.md", f"content/{name}/{slug}/index.md")
+            for rel in candidates:
+                record(rel)
+            found = [rel for rel in candidates if os.path.isfile(os.path.join(self.root, rel))]
             if len(found) < 2:
                 return self.entry(found[0]) if found else None
         return self.listing(name).by_slug.get(slug)
