@@ -49,7 +49,7 @@ def collection(name: str) -> Collection:
     if not isinstance(name, str) or not name or name.startswith((".", "_")) or any(c in name for c in "/\\\x00"):
         raise ContentError("content/", None, f"collection() takes the name of a folder in content/, like 'blog', not {name!r}")
     store = current()
-    if (store.root / "content" / name).is_dir():
+    if store.listed(name) or (store.root / "content" / name).is_dir():
         return Collection(name, store, drafts=store.drafts)  # listed when first needed
     return Collection(name, store, drafts=store.drafts, listing=store.listing(name))
 

@@ -157,6 +157,10 @@ class SiteContent:
     def listing(self, name: str) -> Listing:
         return _once(self._listings, name, self._scan)
 
+    def listed(self, name: str) -> bool:
+        """Whether the folder was listed (or failed to be): no look at the disk needed."""
+        return name in self._listings
+
     @contextlib.contextmanager
     def trusting(self, *, edited: set[str]) -> Iterator[None]:
         """While the edit shortcut runs: every file but `edited` was listed without error by
