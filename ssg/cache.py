@@ -53,7 +53,7 @@ from .content.store import known_hash, summary_hash
 from .context import SUMMARY, dep_file, parts_of
 from .render import Done
 from .site import Site
-from .uptodate import RACY_NS, SKIP, Status
+from .uptodate import RACY_NS, SKIP, Status, changed_at
 
 FORMAT = 12  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed; 9: records read when asked; 10: deps packed; 11: stats as a table; 12: links to static files kept (the crawl skips them)
 FILE = "build.cache"
@@ -190,7 +190,7 @@ class Hasher:
             st = os.stat(self.prefix + dep_file(dep))
         except OSError:
             return True
-        return not known or known[0] != st.st_mtime_ns or known[1] != st.st_size or bool(known[3])
+        return not known or known[0] != changed_at(st) or known[1] != st.st_size or bool(known[3])
 
     def learn_from(self, done: Done) -> None:
         """Take the hashes a render computed (Done.digests), from the file versions it read."""
@@ -221,13 +221,14 @@ class Hasher:
         except OSError:
             return "missing"
         known = self.stats.get(dep)
-        if known and known[0] == st.st_mtime_ns and known[1] == st.st_size and not known[3]:
+        stamp = changed_at(st)
+        if known and known[0] == stamp and known[1] == st.st_size and not known[3]:
             return known[2]
         if dep.endswith(SUMMARY):
             digest = summary_hash(file)  # rendered (or from the content cache) by this process
         else:
             # A content file this build parsed: hashed then (the same digest), not read again.
-            digest = known_hash(self.root, file, (st.st_mtime_ns, st.st_size), front=file != dep) if file.startswith("content/") else None
+            digest = known_hash(self.root, file, (stamp, st.st_size), front=file != dep) if file.startswith("content/") else None
         if digest is None:
             try:
                 with open(self.prefix + file, "rb") as f:
@@ -237,8 +238,8 @@ class Hasher:
             digest = _digest(raw) if file == dep else _front_matter_digest(raw, file)
         # Written just now: a second write within the same clock tick would keep this
         # mtime and size, so the file is read again next time until it is older.
-        racy = st.st_mtime_ns >= time.time_ns() - RACY_NS
-        self.stats[dep] = [st.st_mtime_ns, st.st_size, digest, racy]
+        racy = stamp >= time.time_ns() - RACY_NS
+        self.stats[dep] = [stamp, st.st_size, digest, racy]
         self.changed = True
         self.updated.add(dep)
         return digest
@@ -762,7 +763,7 @@ class Cache:
             st = os.stat(os.path.join(self.site.root, rel))
         except OSError:
             return False
-        return max(st.st_mtime_ns, st.st_ctime_ns) >= self.started
+        return changed_at(st) >= self.started
 
     def _write(self, payload: dict[str, Any]) -> None:
         self.dir.mkdir(exist_ok=True)

@@ -44,7 +44,14 @@ CACHE = ("build.cache", "build.journal")  # the build cache (cache.py)
 ENVIRONMENT = ("SOURCE_DATE_EPOCH", "SSG_MARKDOWN")  # what a build reads besides its files
 SKIP = frozenset({"__pycache__", "node_modules"})
 
-Status = tuple[int, int, int]  # (st_mtime_ns, st_size, st_ino)
+Status = tuple[int, int, int]  # (changed_at(st), st_size, st_ino); of an output file, st_mtime_ns
+
+
+def changed_at(st: os.stat_result) -> int:
+    """When a source last changed: its ctime, unless its mtime is later (a clock set back).
+    An edit that keeps the size and sets the old mtime back (touch -d, a tool restoring
+    time stamps) still moves the ctime, which no program can set."""
+    return max(st.st_mtime_ns, st.st_ctime_ns)
 # A source changed this close to the walk could change again within the same tick of the
 # file system's clock, leaving its status as it was: its contents are hashed as well.
 RACY_NS = 1_000_000_000
@@ -76,7 +83,7 @@ def sources(root: Path, out: Path) -> dict[str, Status]:
                 except OSError:
                     continue  # a dangling symlink: nothing a build can read
                 if not is_dir:
-                    found[rel + e.name] = (st.st_mtime_ns, st.st_size, st.st_ino)
+                    found[rel + e.name] = (changed_at(st), st.st_size, st.st_ino)
                     continue
                 if e.path == out_path or e.path.startswith(skip_prefix) or (st.st_dev, st.st_ino) in seen:
                     continue

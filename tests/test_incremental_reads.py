@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,8 +21,11 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def assert_incremental_is_clean(tmp_path: Path, files: dict[str, str], change: Callable[[Path], None], *, jobs: str = "1") -> None:
+def assert_incremental_is_clean(
+    tmp_path: Path, files: dict[str, str], change: Callable[[Path], None], *, jobs: str = "1", settle: float = 0,
+) -> None:
     site = write_site(tmp_path / "site", files)
+    time.sleep(settle)  # sources older than the build by more than a tick of the clock: compared by status only
     out = tmp_path / "out"
 
     def build(root: Path, folder: Path, *args: str):
@@ -299,3 +303,59 @@ def test_a_post_added_beside_one_with_the_same_slug_fails_its_page(tmp_path):
         "routes/posts/[slug]/+page.html": "{{ data.post.html }}",
     }
     assert_incremental_is_clean(tmp_path, files, write("content/posts/a/index.md", "---\ntitle: a2\n---\nbody\n"))
+
+
+def test_get_of_the_slug_index_answers_as_the_listing_does(tmp_path):
+    """content/docs/index.md has the slug "", so get("index") is None whether or not the
+    process listed the folder first (here: the edit shortcut renders the page alone)."""
+    files = {
+        "content/docs/index.md": "---\ntitle: Docs home\n---\nHome.\n",
+        "content/docs/a.md": "---\ntitle: A\n---\nA.\n",
+        "routes/docs/[...slug]/+page.py": """
+            from ssg.content import collection
+
+            def entries():
+                return [{"slug": p.slug} for p in collection("docs")]
+
+            def load(event):
+                return {"post": collection("docs").get(event.params["slug"] or "")}
+        """,
+        "routes/docs/[...slug]/+page.html": "{{ data.post.title }}",
+        "routes/+page.py": """
+            from ssg.content import collection
+
+            def load(event):
+                found = collection("docs").get("index")
+                return {"peek": found.title if found else "none"}
+        """,
+        "routes/+page.html": "<p>peek: {{ data.peek }}</p>",
+    }
+    assert_incremental_is_clean(tmp_path, files, replace("routes/+page.html", "peek:", "peek -"))
+    assert "peek - none" in (tmp_path / "out/index.html").read_text()
+
+
+def test_an_edit_that_keeps_the_size_and_sets_the_old_mtime_back(tmp_path):
+    """The ctime moves with every write, and no program can set it back."""
+    files = {
+        "content/blog/_collection.yaml": "route: /blog/[slug]\n",
+        "content/blog/a.md": "---\ntitle: A\n---\nHello world.\n",
+        "routes/blog/[slug]/+page.py": """
+            from ssg.content import collection
+
+            def entries():
+                return [{"slug": p.slug} for p in collection("blog")]
+
+            def load(event):
+                return {"post": collection("blog").get(event.params["slug"])}
+        """,
+        "routes/blog/[slug]/+page.html": "{{ data.post.html }}",
+    }
+    def same_size_old_mtime(site: Path) -> None:
+        path = site / "content/blog/a.md"
+        st = path.stat()
+        with open(path, "r+b") as f:  # in place: the same inode
+            f.write(path.read_bytes().replace(b"Hello world.", b"Howdy world."))
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    assert_incremental_is_clean(tmp_path, files, same_size_old_mtime, settle=1.2)
+    assert "Howdy" in (tmp_path / "out/blog/a/index.html").read_text()

@@ -20,6 +20,7 @@ from typing import Any
 from . import diskcache, frontmatter, schema as schema_mod
 from .errors import ContentError
 from .frontmatter import Lines
+from ..uptodate import changed_at
 from .markdown import RenderedBody
 from .schema import Schema
 
@@ -212,7 +213,7 @@ class Files:
             st = os.stat(self.prefix + rel)
         except (FileNotFoundError, NotADirectoryError):
             raise ContentError(rel, None, "does not exist") from None
-        return st.st_mtime_ns, st.st_size
+        return changed_at(st), st.st_size
 
     def get(self, rel: str) -> Parsed:
         stamp = self._stamp(rel)
@@ -261,7 +262,7 @@ class Files:
             st = os.stat(self.prefix + rel)
         except OSError:
             return False
-        return record[0] == st.st_mtime_ns and record[1] == st.st_size
+        return record[0] == changed_at(st) and record[1] == st.st_size
 
     def _parse(self, rel: str, stamp: tuple[int, int]) -> Parsed:
         try:

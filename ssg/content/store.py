@@ -183,8 +183,12 @@ class SiteContent:
             for rel in candidates:
                 record(rel)
             found = [rel for rel in candidates if os.path.isfile(os.path.join(self.root, rel))]
-            if len(found) < 2:
-                return self.entry(found[0]) if found else None
+            if not found:
+                return None
+            # As the listing would have it: index.md is slug "", not "index", and the listing
+            # does not walk into a symlinked folder.
+            if len(found) == 1 and self.entry(found[0]).slug == slug and not os.path.islink(os.path.join(self.root, f"content/{name}/{slug}")):
+                return self.entry(found[0])
         return self.listing(name).by_slug.get(slug)
 
     def _scan(self, name: str) -> Listing:
