@@ -49,6 +49,24 @@ def errors(stderr: str, root: Path) -> list[str]:
     return sorted(line.replace(str(root), "SITE") for line in stderr.splitlines() if line.startswith("error"))
 
 
+
+def post_route(name: str = "posts", slugs: str = '[p.slug for p in collection("NAME")]', template: str = "{{ data.post.html }}") -> dict[str, str]:
+    """routes/NAME/[slug]/: one page per slug of `slugs` (an expression), showing that entry."""
+    return {
+        f"content/{name}/_collection.yaml": f"route: /{name}/[slug]\n",
+        f"routes/{name}/[slug]/+page.py": """
+            from ssg.content import collection
+
+            def entries():
+                return [{"slug": slug} for slug in SLUGS]
+
+            def load(event):
+                return {"post": collection("NAME").get(event.params["slug"])}
+        """.replace("SLUGS", slugs).replace("NAME", name),
+        f"routes/{name}/[slug]/+page.html": template,
+    }
+
+
 def write(rel: str, text: str) -> Callable[[Path], None]:
     def change(site: Path) -> None:
         (site / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -214,20 +232,10 @@ def test_an_include_named_at_run_time(tmp_path, folder):
 def test_a_linked_post_that_becomes_a_draft(tmp_path):
     """A body's link to another post reads whether that post is there and is a draft."""
     files = {
-        "content/posts/_collection.yaml": "route: /posts/[slug]\n",
+        **post_route(),
         "content/posts/a.md": "---\ntitle: A\n---\nSee [b](b.md).\n",
         "content/posts/b.md": "---\ntitle: B\n---\nB body.\n",
         "routes/+page.html": "<p>home</p>",
-        "routes/posts/[slug]/+page.py": """
-            from ssg.content import collection
-
-            def entries():
-                return [{"slug": p.slug} for p in collection("posts")]
-
-            def load(event):
-                return {"post": collection("posts").get(event.params["slug"])}
-        """,
-        "routes/posts/[slug]/+page.html": "{{ data.post.html }}",
     }
     assert_incremental_is_clean(tmp_path, files, replace("content/posts/b.md", "title: B", "title: B\ndraft: true"))
 
@@ -236,20 +244,10 @@ def test_a_broken_link_names_the_first_page_in_path_order_that_links_it(tmp_path
     """Which page a message says a path was linked from does not depend on the order the
     pages were rendered or replayed in (nor on which worker finished first)."""
     files = {
-        "content/posts/_collection.yaml": "route: /posts/[slug]\n",
+        **post_route(),
         **{f"content/posts/{p}.md": f"---\ntitle: {p}\n---\nbody {p}\n" for p in "abc"},
         "routes/+page.html": '<a href="/about/">about</a>',
         "routes/about/+page.html": "<p>about</p>",
-        "routes/posts/[slug]/+page.py": """
-            from ssg.content import collection
-
-            def entries():
-                return [{"slug": p.slug} for p in collection("posts")]
-
-            def load(event):
-                return {"post": collection("posts").get(event.params["slug"])}
-        """,
-        "routes/posts/[slug]/+page.html": "{{ data.post.html }}",
     }
 
     def links_to_a_missing_page(site: Path) -> None:
@@ -268,19 +266,9 @@ def test_a_bad_post_fails_the_pages_that_read_it_and_no_other(tmp_path, slugs):
     """get(slug) reads the one file it needs, so a page fails for that file's errors only:
     a clean build fails the same pages as a build that reuses the rest."""
     files = {
-        "content/posts/_collection.yaml": "route: /posts/[slug]\n",
+        **post_route(slugs=f"({slugs},)"),
         **{f"content/posts/{p}.md": f"---\ntitle: {p}\n---\nbody {p}\n" for p in "abc"},
         "routes/+page.html": "<p>home</p>",
-        "routes/posts/[slug]/+page.py": """
-            from ssg.content import collection
-
-            def entries():
-                return [{"slug": slug} for slug in (SLUGS,)]
-
-            def load(event):
-                return {"post": collection("posts").get(event.params["slug"])}
-        """.replace("SLUGS", slugs),
-        "routes/posts/[slug]/+page.html": "{{ data.post.html }}",
     }
     assert_incremental_is_clean(tmp_path, files, write("content/posts/c.md", "---\ntitle: [c\n---\nbody c\n"))
 
@@ -288,19 +276,9 @@ def test_a_bad_post_fails_the_pages_that_read_it_and_no_other(tmp_path, slugs):
 def test_a_post_added_beside_one_with_the_same_slug_fails_its_page(tmp_path):
     """get("a") read content/posts/a.md alone; a/index.md added later gives the slug twice."""
     files = {
-        "content/posts/_collection.yaml": "route: /posts/[slug]\n",
+        **post_route(slugs='["a"]'),
         "content/posts/a.md": "---\ntitle: a\n---\nbody a\n",
         "routes/+page.html": "<p>home</p>",
-        "routes/posts/[slug]/+page.py": """
-            from ssg.content import collection
-
-            def entries():
-                return [{"slug": "a"}]
-
-            def load(event):
-                return {"post": collection("posts").get(event.params["slug"])}
-        """,
-        "routes/posts/[slug]/+page.html": "{{ data.post.html }}",
     }
     assert_incremental_is_clean(tmp_path, files, write("content/posts/a/index.md", "---\ntitle: a2\n---\nbody\n"))
 
@@ -337,18 +315,8 @@ def test_get_of_the_slug_index_answers_as_the_listing_does(tmp_path):
 def test_an_edit_that_keeps_the_size_and_sets_the_old_mtime_back(tmp_path):
     """The ctime moves with every write, and no program can set it back."""
     files = {
-        "content/blog/_collection.yaml": "route: /blog/[slug]\n",
+        **post_route("blog"),
         "content/blog/a.md": "---\ntitle: A\n---\nHello world.\n",
-        "routes/blog/[slug]/+page.py": """
-            from ssg.content import collection
-
-            def entries():
-                return [{"slug": p.slug} for p in collection("blog")]
-
-            def load(event):
-                return {"post": collection("blog").get(event.params["slug"])}
-        """,
-        "routes/blog/[slug]/+page.html": "{{ data.post.html }}",
     }
     def same_size_old_mtime(site: Path) -> None:
         path = site / "content/blog/a.md"
