@@ -213,8 +213,14 @@ class Hasher:
             if not path.is_dir():
                 return "missing"
             # A folder's listing: which files it holds (their contents are deps of their own).
-            names = self.listings[dep] = _files_below(str(path))
-            return _digest("\n".join(names).encode())
+            # __pycache__ aside: Python writes there (lib/ is a folder of the site's code).
+            names = _files_below(str(path))
+            text = "\n".join(names)
+            if any(skipped in text for skipped in SKIP):
+                names = [name for name in names if SKIP.isdisjoint(name.split("/"))]
+                text = "\n".join(names)
+            self.listings[dep] = names
+            return _digest(text.encode())
         file = dep_file(dep)  # a content file's front matter is hashed on its own
         try:
             st = os.stat(self.prefix + file)
@@ -346,6 +352,7 @@ def site_modules(root: Path) -> list[str]:
             if rest:
                 tops.add(top)
     for top in tops:
+        found.add(f"{top}/")  # its listing: a file added there may be read too
         found.update(f"{top}/{name}" for name in _files_below(os.path.join(root, top)) if not SKIP.intersection(name.split("/")))
     return sorted(found)
 

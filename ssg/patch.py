@@ -95,7 +95,8 @@ def _may_matter(rel: str, site_code: Collection[str]) -> bool:
     """Whether a changed file that no path read could still shape the build: a static
     file (copied), a module, anything in a folder ssg reads, or a file beside the site's
     modules (see cache.site_modules)."""
-    return rel.startswith(tuple(folder + "/" for folder in SOURCE_DIRS)) or rel.endswith(".py") or rel in site_code
+    folders = tuple(folder + "/" for folder in SOURCE_DIRS) + tuple(code for code in site_code if code.endswith("/"))
+    return rel.startswith(folders) or rel.endswith(".py") or rel in site_code
 
 
 def _affected(cache: Cache, changed: dict[str, str], damaged: set[str]) -> dict[str, str] | None:

@@ -312,7 +312,7 @@ def test_the_site_modules_are_found_by_their_real_paths(tmp_path, monkeypatch):
         module.__file__ = str(file)
         monkeypatch.setitem(sys.modules, module.__name__, module)
     assert site_modules(site.resolve()) == [
-        "lib/a.py", "lib/b.py", "lib/data/authors.json", "lib/out.py", "routes/r.py", "shared/s.py", "top.py",
+        "lib/", "lib/a.py", "lib/b.py", "lib/data/authors.json", "lib/out.py", "routes/r.py", "shared/", "shared/s.py", "top.py",
     ]
 
 

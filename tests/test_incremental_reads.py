@@ -327,3 +327,43 @@ def test_an_edit_that_keeps_the_size_and_sets_the_old_mtime_back(tmp_path):
 
     assert_incremental_is_clean(tmp_path, files, same_size_old_mtime, settle=1.2)
     assert "Howdy" in (tmp_path / "out/blog/a/index.html").read_text()
+
+
+def test_a_linked_post_that_becomes_a_draft_when_the_body_was_read_once(tmp_path):
+    """The link's target is recorded when the body is first rendered too, not only when a
+    rendered body is reused (here the page reads `html` once)."""
+    files = {
+        **post_route("p", template="{{ data.h }}"),
+        "content/p/a.md": "---\ntitle: A\n---\nSee [b](b.md).\n",
+        "content/p/b.md": "---\ntitle: B\n---\nB body\n",
+        "routes/+page.html": "home",
+    }
+    files["routes/p/[slug]/+page.py"] = files["routes/p/[slug]/+page.py"].replace(
+        'return {"post": collection("p").get(event.params["slug"])}', 'return {"h": collection("p").get(event.params["slug"]).html}')
+    assert_incremental_is_clean(tmp_path, files, replace("content/p/b.md", "title: B", "title: B\ndraft: true"))
+
+
+def test_a_file_added_beside_the_site_modules(tmp_path):
+    """lib/m.py reads lib/extra.txt when it exists: a file added to lib/ is a change."""
+    files = {
+        "lib/__init__.py": "",
+        "lib/m.py": 'import pathlib\np = pathlib.Path(__file__).parent / "extra.txt"\nNAME = p.read_text() if p.exists() else "none"\n',
+        "routes/+page.py": "from lib.m import NAME\n\ndef load(event):\n    return {'n': NAME}\n",
+        "routes/+page.html": "<p>{{ data.n }}</p>",
+    }
+    assert_incremental_is_clean(tmp_path, files, write("lib/extra.txt", "hello"), settle=1.2)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_get_reads_one_file_also_after_the_folder_failed_to_list(tmp_path, jobs):
+    """A page that lists the collection fails for its bad post; one that asks for another
+    post with get() does not, whichever page the worker rendered first."""
+    files = {
+        "content/posts/a.md": "---\ntitle: A\n---\nA.\n",
+        "content/posts/b.md": "---\ntitle: B\n---\nB.\n",
+        "routes/+page.py": 'from ssg.content import collection\n\ndef load(event):\n    return {"n": len(collection("posts"))}\n',
+        "routes/+page.html": '<a href="/x/">x</a> {{ data.n }}',
+        "routes/x/+page.py": 'from ssg.content import collection\n\ndef load(event):\n    return {"t": collection("posts").get("a").title}\n',
+        "routes/x/+page.html": "{{ data.t }}",
+    }
+    assert_incremental_is_clean(tmp_path, files, write("content/posts/b.md", "---\ntitle: [b\n---\nB.\n"), jobs=jobs)

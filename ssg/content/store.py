@@ -173,12 +173,12 @@ class SiteContent:
             self.trusted, self.files.edited = False, set()
 
     def by_slug(self, name: str, slug: str) -> Entry | None:
-        """A collection's entry with this slug (drafts too). While the folder is not listed
-        yet, a plain slug (one segment, no hidden name) reads `<slug>.md` or
+        """A collection's entry with this slug (drafts too). Unless the folder was listed
+        without error, a plain slug (one segment, no hidden name) reads `<slug>.md` or
         `<slug>/index.md` alone, both recorded (one added later may clash); when both exist,
         the listing reports the clash. So a page that asks for one entry fails only for
         that file, as in a build that reuses it, not for every bad file of the folder."""
-        if name not in self._listings and _PLAIN_SLUG.fullmatch(slug) is not None:
+        if not isinstance(self._listings.get(name), Listing) and _PLAIN_SLUG.fullmatch(slug) is not None:
             candidates = (f"content/{name}/{slug}.md", f"content/{name}/{slug}/index.md")
             for rel in candidates:
                 record(rel)
@@ -427,6 +427,7 @@ class SiteContent:
             target = posixpath.normpath(posixpath.join(folder, unquote(parts.path)))
             if not target.startswith("content/"):
                 raise ContentError(*where, f"links to {parts.path}, which is outside content/")
+            record(front_matter(target))  # as _link_url does when the body is reused
             if not (self.root / target).is_file():
                 raise ContentError(*where, f"links to {target}, which does not exist",
                                    hint="Fix the link; it is relative to the folder of the file it is in.")
