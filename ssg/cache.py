@@ -213,14 +213,11 @@ class Hasher:
             if not path.is_dir():
                 return "missing"
             # A folder's listing: which files it holds (their contents are deps of their own).
-            # __pycache__ aside: Python writes there (lib/ is a folder of the site's code).
             names = _files_below(str(path))
-            text = "\n".join(names)
-            if any(skipped in text for skipped in SKIP):
-                names = [name for name in names if SKIP.isdisjoint(name.split("/"))]
-                text = "\n".join(names)
+            if not dep.startswith("content/"):  # a folder of the site's code (lib/)
+                names = [name for name in names if is_code_file(name)]
             self.listings[dep] = names
-            return _digest(text.encode())
+            return _digest("\n".join(names).encode())
         file = dep_file(dep)  # a content file's front matter is hashed on its own
         try:
             st = os.stat(self.prefix + file)
@@ -353,8 +350,15 @@ def site_modules(root: Path) -> list[str]:
                 tops.add(top)
     for top in tops:
         found.add(f"{top}/")  # its listing: a file added there may be read too
-        found.update(f"{top}/{name}" for name in _files_below(os.path.join(root, top)) if not SKIP.intersection(name.split("/")))
+        found.update(f"{top}/{name}" for name in _files_below(os.path.join(root, top)) if is_code_file(name))
     return sorted(found)
+
+
+def is_code_file(name: str) -> bool:
+    """Whether a file below a folder of the site's code counts: not what Python writes
+    (__pycache__), node_modules, hidden files or an editor's (.m.py.swp, m.py~)."""
+    parts = name.split("/")
+    return SKIP.isdisjoint(parts) and not any(part.startswith(".") for part in parts) and not name.endswith("~")
 
 
 def props_hash(props: Any) -> str | None:

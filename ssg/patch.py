@@ -27,7 +27,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from . import workers
-from .cache import FEW, FIELDS, Cache, Entry
+from .cache import FEW, FIELDS, Cache, Entry, is_code_file
 from .content import store as content
 from .context import dep_file
 from .output import Writer, signals_held
@@ -95,8 +95,10 @@ def _may_matter(rel: str, site_code: Collection[str]) -> bool:
     """Whether a changed file that no path read could still shape the build: a static
     file (copied), a module, anything in a folder ssg reads, or a file beside the site's
     modules (see cache.site_modules)."""
-    folders = tuple(folder + "/" for folder in SOURCE_DIRS) + tuple(code for code in site_code if code.endswith("/"))
-    return rel.startswith(folders) or rel.endswith(".py") or rel in site_code
+    if rel.startswith(tuple(folder + "/" for folder in SOURCE_DIRS)) or rel.endswith(".py") or rel in site_code:
+        return True
+    code_folders = tuple(code for code in site_code if code.endswith("/"))
+    return rel.startswith(code_folders) and is_code_file(rel)
 
 
 def _affected(cache: Cache, changed: dict[str, str], damaged: set[str]) -> dict[str, str] | None:

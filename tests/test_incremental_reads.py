@@ -367,3 +367,35 @@ def test_get_reads_one_file_also_after_the_folder_failed_to_list(tmp_path, jobs)
         "routes/x/+page.html": "{{ data.t }}",
     }
     assert_incremental_is_clean(tmp_path, files, write("content/posts/b.md", "---\ntitle: [b\n---\nB.\n"), jobs=jobs)
+
+
+def test_a_post_in_a_node_modules_folder_of_a_collection_is_listed(tmp_path):
+    """The collection walks every folder of content/<name>/; so does its listing's dep."""
+    files = {
+        "content/notes/n1.md": "---\ntitle: N1\n---\nOne.\n",
+        "content/other.md": "---\ntitle: Other\n---\nOther.\n",
+        "routes/+page.py": 'from ssg.content import collection\n\ndef load(event):\n    return {"t": ",".join(sorted(p.title for p in collection("notes")))}\n',
+        "routes/+page.html": "{{ data.t }}",
+    }
+
+    def add(site: Path) -> None:
+        write("content/notes/node_modules/pkg/README.md", "---\ntitle: PKG\n---\nP.\n")(site)
+        write("content/new.md", "---\ntitle: New\n---\nNew.\n")(site)  # a change the no-change check sees
+
+    assert_incremental_is_clean(tmp_path, files, add)
+
+
+def test_an_editors_swap_file_beside_the_site_modules_renders_nothing(tmp_path):
+    site = write_site(tmp_path / "site", {
+        "lib/__init__.py": "",
+        "lib/m.py": 'NAME = "m"\n',
+        "routes/+page.py": "from lib.m import NAME\n\ndef load(event):\n    return {'n': NAME}\n",
+        "routes/+page.html": "<p>{{ data.n }}</p>",
+        "routes/about/+page.html": "about",
+    })
+    out = tmp_path / "out"
+    assert run_ssg("build", "-C", str(site), "--out", str(out), env=ENV).returncode == 0
+    (site / "lib/.m.py.swp").write_bytes(b"vim swap")
+    (site / "lib/m.py~").write_text("backup")
+    result = run_ssg("build", "-C", str(site), "--out", str(out), "--explain", env=ENV)
+    assert result.returncode == 0 and "rendered /" not in result.stderr, result.stderr
