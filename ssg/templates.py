@@ -40,8 +40,10 @@ class Environment(jinja2.Environment):
     raised AttributeError. A listing's `post.title` for thousands of posts spent a tenth
     of its render there."""
 
-    root: Path
-    _files: dict[str | None, str]  # a template's filename -> the dep it is
+    def __init__(self, root: Path, **options: Any) -> None:
+        super().__init__(**options)
+        self.root = root
+        self._files: dict[str | None, str] = {}  # a template's filename -> the dep it is
 
     @internalcode
     def get_template(self, name: Any, parent: str | None = None, globals: Any = None) -> jinja2.Template:
@@ -107,13 +109,13 @@ class Templates:
         # Includes are looked up in templates/ first, then from the site root
         # ({% include "templates/nav.html" %} and {% include "nav.html" %} both work).
         self.env = Environment(
+            root,
             loader=jinja2.FileSystemLoader([str(root / "templates"), str(root)]),
             autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
             auto_reload=False,
         )
-        self.env.root, self.env._files = root, {}
         client_tag = Markup('<script src="{}" defer{}></script>').format(
             asset(CLIENT_FILE), Markup(' data-preload="all"') if preload == "all" else ""
         )

@@ -46,15 +46,16 @@ SKIP = frozenset({"__pycache__", "node_modules"})
 
 Status = tuple[int, int, int]  # (changed_at(st), st_size, st_ino); of an output file, st_mtime_ns
 
+# A source changed this close to the walk could change again within the same tick of the
+# file system's clock, leaving its status as it was: its contents are hashed as well.
+RACY_NS = 1_000_000_000
+
 
 def changed_at(st: os.stat_result) -> int:
     """When a source last changed: its ctime, unless its mtime is later (a clock set back).
     An edit that keeps the size and sets the old mtime back (touch -d, a tool restoring
     time stamps) still moves the ctime, which no program can set."""
     return max(st.st_mtime_ns, st.st_ctime_ns)
-# A source changed this close to the walk could change again within the same tick of the
-# file system's clock, leaving its status as it was: its contents are hashed as well.
-RACY_NS = 1_000_000_000
 
 
 def key(config: Any) -> str:

@@ -90,7 +90,7 @@ def test_data_script_is_safe_and_round_trips(tmp_path):
     assert envelope == r.envelope
 
 
-def test_a_dicts_keys_read_as_attributes_answer_as_in_jinja():
+def test_a_dicts_keys_read_as_attributes_answer_as_in_jinja(tmp_path):
     """`d.name` on a plain dict is looked up as a key at once (no failed attribute first):
     each expression gives what Jinja's own environment gives, errors included."""
     import jinja2
@@ -113,7 +113,7 @@ def test_a_dicts_keys_read_as_attributes_answer_as_in_jinja():
         except jinja2.UndefinedError as exc:
             return f"UndefinedError: {exc}"
 
-    ours, theirs = Environment(undefined=jinja2.StrictUndefined), jinja2.Environment(undefined=jinja2.StrictUndefined)
+    ours, theirs = Environment(tmp_path, undefined=jinja2.StrictUndefined), jinja2.Environment(undefined=jinja2.StrictUndefined)
     answers = {source: outcome(ours, source) for source in expressions}
     assert answers == {source: outcome(theirs, source) for source in expressions}
     assert answers["{{ d.title }}"] == "T" and answers["{{ d.items is callable }}"] == "True"
