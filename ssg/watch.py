@@ -8,8 +8,9 @@ emacs leaves `#name#` and `.#name`; a git checkout touches hundreds of files at 
 
 Only what a site is made of is watched, never the whole folder (a virtualenv or build/
 inside it would cost thousands of watches): routes/, content/, static/, templates/,
-params/ recursively, the site folder itself (config, top-level modules), and each folder
-of site modules that loads imported (`watch_tree()`, e.g. lib/).
+params/ recursively, the site folder itself (config, top-level modules), each folder
+of site modules that loads imported (`watch_tree()`, e.g. lib/), and each top folder of
+what a page read elsewhere (an include from the site root, partials/).
 """
 
 from __future__ import annotations

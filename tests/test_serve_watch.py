@@ -242,3 +242,16 @@ def test_a_tab_that_loaded_a_page_just_before_a_change_reloads_on_connect(site, 
 def test_the_live_socket_refuses_other_origins(server):
     assert LiveSocket(server.port, "/", origin="http://evil.example").status == 403
     assert LiveSocket(server.port, "/", origin=f"http://127.0.0.1:{server.port}").status == 101
+
+
+def test_an_include_from_a_folder_of_the_site_root_is_watched_once_read(site, server, client):
+    """Includes are looked up from the site root too: the folder of one a page read (or
+    looked for) is watched, also when it does not exist yet."""
+    template = site / "routes/about/+page.html"
+    edit(template, template.read_text() + '{% include "partials/note.html" ignore missing %}')
+    assert "from partials" not in client.get("/about/").text
+    (site / "partials").mkdir()
+    (site / "partials/note.html").write_text("<p>from partials</p>")
+    wait_until(lambda: "from partials" in client.get("/about/").text)
+    edit(site / "partials/note.html", "<p>from partials, edited</p>")
+    wait_until(lambda: "from partials, edited" in client.get("/about/").text)

@@ -76,6 +76,7 @@ class DevApp:
         self.inflight: dict[str, asyncio.Future[Page]] = {}
         self.printed: set[tuple[Any, ...]] = set()  # failures already printed since the last save
         self._module_count = 0
+        self._watched_tops: set[str] = set()  # top folders _watch_folders_read() asked to watch
         self._script = SCRIPT_SOURCE.read_bytes()
         self._open(config)
 
@@ -284,6 +285,7 @@ class DevApp:
                 self.cache[key] = page
         self._report(key, rendered)
         self._watch_site_modules()
+        self._watch_folders_read(rendered.deps)
         return page
 
     def _reply(self, page: Page, key: str) -> Reply:
@@ -424,6 +426,16 @@ class DevApp:
         if self.site is not None:
             self.site.modules.forget()
         self._module_count = 0
+
+    def _watch_folders_read(self, deps: list[str]) -> None:
+        """Watch the top folders of what a page read outside the usual ones: an include
+        from the site root (`partials/note.html`), also one that does not exist yet."""
+        if self.watcher is None:
+            return
+        tops = {dep.partition("/")[0] for dep in deps if "/" in dep and "://" not in dep} - self._watched_tops
+        for top in sorted(tops):
+            self.watcher.watch_tree(top)  # a missing one is watched once it appears
+        self._watched_tops |= tops
 
     def _watch_site_modules(self) -> None:
         """Watch the folders of the site modules loads imported (lib/ ...), once each."""
