@@ -49,11 +49,11 @@ from typing import Any
 
 from . import __version__
 from .content.diskcache import append, digest
-from .content.store import known_hash, summary_hash
+from .content.store import is_markdown_file, known_hash, summary_hash
 from .context import SUMMARY, dep_file, parts_of
 from .render import Done
 from .site import Site
-from .uptodate import RACY_NS, SKIP, Status, changed_at
+from .uptodate import RACY_NS, Status, changed_at, left_aside
 
 FORMAT = 12  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed; 9: records read when asked; 10: deps packed; 11: stats as a table; 12: links to static files kept (the crawl skips them)
 FILE = "build.cache"
@@ -213,9 +213,7 @@ class Hasher:
             if not path.is_dir():
                 return "missing"
             # A folder's listing: which files it holds (their contents are deps of their own).
-            names = _files_below(str(path))
-            if not dep.startswith("content/"):  # a folder of the site's code (lib/)
-                names = [name for name in names if is_code_file(name)]
+            names = [name for name in _files_below(str(path)) if is_listed(dep, name)]
             self.listings[dep] = names
             return _digest("\n".join(names).encode())
         file = dep_file(dep)  # a content file's front matter is hashed on its own
@@ -357,8 +355,13 @@ def site_modules(root: Path) -> list[str]:
 def is_code_file(name: str) -> bool:
     """Whether a file below a folder of the site's code counts: not what Python writes
     (__pycache__), node_modules, hidden files or an editor's (.m.py.swp, m.py~)."""
-    parts = name.split("/")
-    return SKIP.isdisjoint(parts) and not any(part.startswith(".") for part in parts) and not name.endswith("~")
+    return not any(map(left_aside, name.split("/"))) and not name.endswith("~")
+
+
+def is_listed(folder: str, name: str) -> bool:
+    """Whether a file below a folder dep (`name`, relative to it) is in that folder's
+    listing: for a collection's folder the Markdown it lists, for a folder of code its code."""
+    return is_markdown_file(name) if folder.startswith("content/") else is_code_file(name)
 
 
 def props_hash(props: Any) -> str | None:
@@ -764,8 +767,8 @@ class Cache:
         keys = self._before_sorted
         start = bisect.bisect_left(keys, dep)
         end = bisect.bisect_left(keys, dep[:-1] + "0")  # "0" follows "/": past every name below dep
-        before = {k[len(dep):] for k in keys[start:end] if not k.endswith("/")}
-        now = {name for name in self.hash.listings.get(dep, ()) if SKIP.isdisjoint(name.split("/"))}
+        before = {k[len(dep):] for k in keys[start:end] if not k.endswith("/") and is_listed(dep, k[len(dep):])}
+        now = set(self.hash.listings.get(dep, ()))
         return bool(before - now) or any(self._new(dep + name) for name in now - before)
 
     def _new(self, rel: str) -> bool:

@@ -44,6 +44,13 @@ CACHE = ("build.cache", "build.journal")  # the build cache (cache.py)
 ENVIRONMENT = ("SOURCE_DATE_EPOCH", "SSG_MARKDOWN")  # what a build reads besides its files
 SKIP = frozenset({"__pycache__", "node_modules"})
 
+
+def left_aside(name: str) -> bool:
+    """Whether a file or folder name below a folder of sources is none of the site's: what
+    Python writes (__pycache__), node_modules, hidden names. Collections list no Markdown
+    below them, and folders of code count no file there (see cache.is_code_file)."""
+    return name in SKIP or name.startswith(".")
+
 Status = tuple[int, int, int]  # (changed_at(st), st_size, st_ino); of an output file, st_mtime_ns
 
 # A source changed this close to the walk could change again within the same tick of the

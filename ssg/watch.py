@@ -26,12 +26,13 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from .uptodate import left_aside
+
 TREES = ("content", "params", "routes", "static", "templates")
 NOISE_SUFFIXES = (
     "~", ".swp", ".swo", ".swx", ".swpx", ".tmp", ".temp", ".bak", ".orig", ".rej", ".pyc", ".pyo",
     ".crswap", ".kate-swp", "___jb_tmp___", "___jb_old___",
 )
-NOISE_DIRS = frozenset({"__pycache__", "node_modules"})
 _SED_TEMP = re.compile(r"sed[A-Za-z0-9]{6}")
 
 
@@ -49,7 +50,7 @@ def is_noise(rel: str, *, is_dir: bool = False) -> bool:
     [True, True, True, False]
     """
     parts = rel.split("/")
-    if any(p.startswith(".") or p in NOISE_DIRS for p in parts):
+    if any(map(left_aside, parts)):
         return True  # dotfiles: .git/, vim's .x.swp, emacs's .#x, gedit's .goutputstream-*
     name = parts[-1]
     if is_dir:

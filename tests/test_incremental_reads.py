@@ -369,20 +369,68 @@ def test_get_reads_one_file_also_after_the_folder_failed_to_list(tmp_path, jobs)
     assert_incremental_is_clean(tmp_path, files, write("content/posts/b.md", "---\ntitle: [b\n---\nB.\n"), jobs=jobs)
 
 
-def test_a_post_in_a_node_modules_folder_of_a_collection_is_listed(tmp_path):
-    """The collection walks every folder of content/<name>/; so does its listing's dep."""
-    files = {
-        "content/notes/n1.md": "---\ntitle: N1\n---\nOne.\n",
-        "content/other.md": "---\ntitle: Other\n---\nOther.\n",
-        "routes/+page.py": 'from ssg.content import collection\n\ndef load(event):\n    return {"t": ",".join(sorted(p.title for p in collection("notes")))}\n',
-        "routes/+page.html": "{{ data.t }}",
-    }
+LIST_NOTES = {
+    "content/notes/n1.md": "---\ntitle: N1\n---\nOne.\n",
+    "content/other.md": "---\ntitle: Other\n---\nOther.\n",
+    "routes/+page.py": """
+        from ssg.content import collection
+
+        def load(event):
+            notes = collection("notes")
+            return {"t": ",".join(p.title for p in notes), "g": [bool(notes.get(s)) for s in ("node_modules", "pkg", "n1")]}
+    """,
+    "routes/+page.html": "{{ data.t }} {{ data.g }}",
+}
+
+
+@pytest.mark.parametrize("folder", ["node_modules", "__pycache__", ".hidden"])
+def test_a_post_in_a_folder_left_aside_is_not_listed(tmp_path, folder):
+    """A collection lists no Markdown below node_modules, __pycache__ or hidden folders,
+    as the no-change check, the edit shortcut and ssg serve's watcher leave them aside."""
 
     def add(site: Path) -> None:
-        write("content/notes/node_modules/pkg/README.md", "---\ntitle: PKG\n---\nP.\n")(site)
+        write(f"content/notes/{folder}/index.md", "---\ntitle: PKG\n---\nP.\n")(site)
+        write(f"content/notes/{folder}/pkg.md", "---\ntitle: PKG\n---\nP.\n")(site)
         write("content/new.md", "---\ntitle: New\n---\nNew.\n")(site)  # a change the no-change check sees
 
-    assert_incremental_is_clean(tmp_path, files, add)
+    assert_incremental_is_clean(tmp_path, LIST_NOTES, add)
+    assert (tmp_path / "out-clean/index.html").read_text().startswith("N1 [False, False, True]")
+
+
+def test_a_file_beside_the_posts_that_no_collection_lists_renders_nothing(tmp_path):
+    """An editor's swap file, a hidden file or an image added to a collection's folder
+    leaves its listing as it was: no page that lists it is rendered again."""
+    site = write_site(tmp_path / "site", LIST_NOTES)
+    out = tmp_path / "out"
+    assert run_ssg("build", "-C", str(site), "--out", str(out), env=ENV).returncode == 0
+    (site / "content/notes/.n1.md.swp").write_bytes(b"vim swap")
+    (site / "content/notes/n1.png").write_bytes(b"png")
+    (site / "content/notes/.drafts").mkdir()
+    (site / "content/notes/.drafts/n2.md").write_text("---\ntitle: N2\n---\n")
+    result = run_ssg("build", "-C", str(site), "--out", str(out), "--explain", env=ENV)
+    assert result.returncode == 0 and "rendered /" not in result.stderr, result.stderr
+
+
+def test_a_swap_file_beside_the_site_modules_during_a_build_leaves_the_next_build_incremental(tmp_path):
+    """While vim has lib/m.py open, its swap file sits beside it: the build that renders an
+    edited post records lib/ as it lists it, and the next edit renders that post alone."""
+    site = write_site(tmp_path / "site", {
+        "lib/__init__.py": "",
+        "lib/m.py": 'NAME = "m"\n',
+        "content/posts/a.md": "---\ntitle: A1\n---\nA.\n",
+        "routes/+page.py": "from lib.m import NAME\n\ndef load(event):\n    return {'n': NAME}\n",
+        "routes/+page.html": "<p>{{ data.n }}</p>",
+        "routes/a/+page.py": 'from ssg.content import collection\n\ndef load(event):\n    return {"t": collection("posts").get("a").title}\n',
+        "routes/a/+page.html": "{{ data.t }}",
+    })
+    out = tmp_path / "out"
+    assert run_ssg("build", "-C", str(site), "--out", str(out), env=ENV).returncode == 0
+    (site / "lib/.m.py.swp").write_bytes(b"vim swap")
+    for title in ("A2", "A3"):
+        (site / "content/posts/a.md").write_text(f"---\ntitle: {title}\n---\nA.\n")
+        result = run_ssg("build", "-C", str(site), "--out", str(out), "--explain", env=ENV)
+        assert result.returncode == 0 and "rendered /a:" in result.stderr and "rendered /:" not in result.stderr, result.stderr
+        assert (out / "a/index.html").read_text() == title
 
 
 def test_an_editors_swap_file_beside_the_site_modules_renders_nothing(tmp_path):

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from ..context import active_site, front_matter, record, tracking
+from ..uptodate import left_aside
 from . import diskcache, schema as schema_mod
 from .entry import Entry
 from .errors import ContentError, ContentErrors
@@ -179,7 +180,7 @@ class SiteContent:
         the listing reports the clash. So a page that asks for one entry fails only for
         that file, as in a build that reuses it, not for every bad file of the folder."""
         if not isinstance(self._listings.get(name), Listing) and _PLAIN_SLUG.fullmatch(slug) is not None:
-            candidates = (f"content/{name}/{slug}.md", f"content/{name}/{slug}/index.md")
+            candidates = tuple(rel for rel in (f"content/{name}/{slug}.md", f"content/{name}/{slug}/index.md") if is_markdown_file(rel))
             for rel in candidates:
                 record(rel)
             found = [rel for rel in candidates if os.path.isfile(os.path.join(self.root, rel))]
@@ -449,15 +450,21 @@ class SiteContent:
 _ELSEWHERE = ("https://", "http://", "mailto:", "#")  # a scheme, or the page itself: nothing to resolve
 
 
+def is_markdown_file(name: str) -> bool:
+    """Whether a collection lists a file below its folder (`name`, relative to it): a .md
+    file, not hidden, and in no hidden, __pycache__ or node_modules folder."""
+    return name.endswith(".md") and not any(map(left_aside, name.split("/")))
+
+
 def _markdown_files(folder: Path, base: str) -> list[str]:
-    """The .md files below a folder, as site-relative paths (`base` is the folder's): sorted,
-    hidden files and folders skipped, so the listing does not depend on the disk's order."""
+    """The .md files below a folder that is_markdown_file() keeps, as site-relative paths
+    (`base` is the folder's): sorted, so the listing does not depend on the disk's order."""
     top = str(folder)
     rels: list[str] = []
     for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if not left_aside(d))
         below = dirpath[len(top):].replace(os.sep, "/")  # "" for the folder itself, else "/sub/dir"
-        rels.extend(f"{base}{below}/{f}" for f in sorted(filenames) if f.endswith(".md") and not f.startswith("."))
+        rels.extend(f"{base}{below}/{f}" for f in sorted(filenames) if is_markdown_file(f))
     return rels
 
 
