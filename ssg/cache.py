@@ -299,7 +299,7 @@ def site_key(site: Site, engine: str) -> dict[str, str]:
         "config": _digest(json.dumps(config, sort_keys=True, default=str).encode()),
         "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", ""),
         "routes": _digest("\n".join(
-            f"{r.id} {r.template} {r.module} {r.server} {[l.dir for l in r.layouts]} {r.error_pages}" for r in site.manifest.routes
+            f"{r.id} {r.template} {r.module} {r.server} {[(l.dir, l.template, l.module) for l in r.layouts]} {r.error_pages}" for r in site.manifest.routes
         ).encode()),
         "markdown": engine,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -176,8 +177,13 @@ def template_frame(exc: BaseException, root: Path) -> tuple[str | None, int | No
 
 
 def _rel(root: Path, filename: str | None) -> str | None:
+    """A template file's name relative to the site root: by the path it was found at (a
+    symlink is a source by its own name, as the build cache stats and reads it), else resolved."""
     if not filename:
         return None
+    path, prefix = os.path.normpath(filename), os.path.join(root, "")
+    if path.startswith(prefix):
+        return path[len(prefix):].replace(os.sep, "/")
     try:
         return Path(filename).resolve().relative_to(root).as_posix()
     except ValueError:

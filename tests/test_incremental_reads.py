@@ -23,8 +23,11 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def assert_incremental_is_clean(
     tmp_path: Path, files: dict[str, str], change: Callable[[Path], None], *, jobs: str = "1", settle: float = 0,
+    before: Callable[[Path], None] | None = None,
 ) -> None:
     site = write_site(tmp_path / "site", files)
+    if before is not None:
+        before(site)  # what write_site cannot make (symlinks)
     time.sleep(settle)  # sources older than the build by more than a tick of the clock: compared by status only
     out = tmp_path / "out"
 
@@ -447,3 +450,45 @@ def test_an_editors_swap_file_beside_the_site_modules_renders_nothing(tmp_path):
     (site / "lib/m.py~").write_text("backup")
     result = run_ssg("build", "-C", str(site), "--out", str(out), "--explain", env=ENV)
     assert result.returncode == 0 and "rendered /" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("have, added, text", [
+    ("routes/+layout.html", "routes/+layout.py", 'def load(event):\n    return {"title": "From the layout"}\n'),
+    ("routes/+layout.html", "routes/+layout.py", 'trailing_slash = "never"\n'),
+    ("routes/+layout.py", "routes/+layout.html", "<main>{{ data.title }}</main>{{ slot }}"),
+])
+def test_a_layout_file_added_beside_the_other_one(tmp_path, have, added, text):
+    """A layout folder that had a template gains a module (its load, its options), or the
+    other way round: the chain of every page below it changed."""
+    files = {
+        have: "<header>{{ data.title | default('none') }}</header>{{ slot }}" if have.endswith(".html") else 'def load(event):\n    return {"title": "T"}\n',
+        "routes/+page.html": '<a href="/about/">about</a>',
+        "routes/about/+page.html": '<a href="/">home</a>',
+    }
+    assert_incremental_is_clean(tmp_path, files, write(added, text))
+
+
+@pytest.mark.parametrize("case", ["target-outside-edited", "link-retargeted"])
+def test_a_route_template_that_is_a_symlink(tmp_path, case):
+    """A route's template is a source by its own name: an edit to the file it points to, or
+    the link pointed elsewhere, renders its pages again."""
+    outside = tmp_path / "shared-layout.html"
+    outside.write_text("<main>{{ slot }}</main>")
+    files = {
+        "routes/+page.html": '<a href="/about/">about</a>',
+        "routes/about/x.html": "<h1>X</h1>",
+        "routes/about/y.html": "<h1>Y</h1>",
+    }
+
+    def link(site: Path) -> None:
+        (site / "routes/+layout.html").symlink_to(outside)
+        (site / "routes/about/+page.html").symlink_to("x.html")
+
+    def change(site: Path) -> None:
+        if case == "target-outside-edited":
+            outside.write_text('<main class="edited">{{ slot }}</main>')
+        else:
+            (site / "routes/about/+page.html").unlink()
+            (site / "routes/about/+page.html").symlink_to("y.html")
+
+    assert_incremental_is_clean(tmp_path, files, change, before=link)

@@ -72,7 +72,7 @@ def preview(config: Config, *, host: str, port: int | None) -> int:
 def _run(main: Callable[[], Awaitable[int]], host: str) -> int:
     if not is_loopback(host):
         _say(f"warning: --host {host} makes this server reachable from other machines; it runs your site's "
-             "code and shows drafts to anyone who can reach it")
+             "code and shows its pages and errors to anyone who can reach it")
     try:
         return asyncio.run(main())
     except KeyboardInterrupt:
