@@ -222,6 +222,9 @@ class Writer:
         for dirpath, dirnames, filenames in os.walk(self.out, topdown=False):
             rel_dir = os.path.relpath(dirpath, self.out)
             prefix = "" if rel_dir == "." else rel_dir + "/"
+            for name in dirnames:  # a symlink to a folder: never one the build wrote
+                if os.path.islink(os.path.join(dirpath, name)):
+                    os.unlink(os.path.join(dirpath, name))
             for name in filenames:
                 if prefix + name not in self.written:
                     os.unlink(os.path.join(dirpath, name))

@@ -161,16 +161,29 @@ def _any_differ(out: Path, recorded: Iterable[tuple[str, Sequence[int]]]) -> boo
 
 def _differing(out: Path, recorded: Iterable[tuple[str, Sequence[int]]]) -> Iterator[str]:
     """Given (file or folder of the output, its recorded status) pairs, yield each whose
-    status changed, or that is gone (a stat each, as asked for: a plain loop)."""
-    base, stat = str(out) + "/", os.stat
+    status changed, or that is gone (a stat each, as asked for: a plain loop). One that is
+    now a symlink differs; the output folder itself ("") may be one."""
+    base, stat, lstat = str(out) + "/", os.stat, os.lstat
     for rel, status in recorded:
         try:
-            st = stat(base + rel)
+            st = lstat(base + rel) if rel else stat(base)
         except OSError:
             yield rel
             continue
         if st.st_mtime_ns != status[0] or st.st_size != status[1] or st.st_ino & _INO != status[2]:
             yield rel
+
+
+def _damaged_files(out: Path, files: tuple[list[str], array], folders: dict[str, Status] | None) -> list[str]:
+    """The output files that changed or vanished since they were recorded, and every file
+    below a recorded folder that is now a symlink (the files are where it points: the
+    build would write into, or replace, a folder that is not its own)."""
+    found = list(_differing(out, _rows(*files)))
+    base = str(out) + "/"
+    linked = tuple(rel for rel in folders or () if rel and os.path.islink(base + rel[:-1]))
+    if linked:
+        found.extend(name for name in files[0] if name.startswith(linked))
+    return found
 
 
 def _file_statuses(out: Path, rels: list[str]) -> array | None:
@@ -320,7 +333,7 @@ class Check:
             return None
         found = self._scanned()
         if found is None and self._files is not None:
-            found = set(_differing(self.config.out_dir, _rows(*self._files)))
+            found = set(_damaged_files(self.config.out_dir, self._files, self._recorded_folders))
         return found
 
     def scan_for_damage(self) -> None:
@@ -367,7 +380,7 @@ class Check:
             os.write(write, b"?" if folders is None else b"1" if _any_differ(self.config.out_dir, folders.items()) else b"0")
             if self._files is None:
                 return  # an unreadable list: the parent finds it so too
-            data = marshal.dumps(list(_differing(self.config.out_dir, _rows(*self._files))))
+            data = marshal.dumps(_damaged_files(self.config.out_dir, self._files, folders))
             with os.fdopen(write, "wb") as pipe:
                 pipe.write(data)
             code = 0

@@ -331,6 +331,34 @@ def test_a_file_dropped_into_the_output_is_removed(built):
     assert snapshot(out) == expected
 
 
+def test_a_symlink_to_a_folder_dropped_into_the_output_is_removed(built, tmp_path):
+    site, out, expected = built
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere/keep.txt").write_text("the user's")
+    (out / "posts/linked").symlink_to(tmp_path / "elsewhere")
+    assert UNCHANGED not in build(site, out)
+    assert snapshot(out) == expected and not (out / "posts/linked").is_symlink()
+    assert (tmp_path / "elsewhere/keep.txt").read_text() == "the user's"  # the link went, not what it points to
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_output_folder_replaced_by_a_symlink_to_it_is_written_whole_again(built, tmp_path, jobs):
+    """out/posts moved away and linked back: its files are where the link points, not in a
+    folder of the build's; an edit's build writes them all into a folder of its own."""
+    site, out, _ = built
+    (tmp_path / "elsewhere").mkdir()
+    (out / "posts").rename(tmp_path / "elsewhere/posts")
+    (out / "posts").symlink_to(tmp_path / "elsewhere/posts")
+    post = site / "content/posts/post-3.md"
+    post.write_text(post.read_text() + "\nOne more line.\n")
+    build(site, out, "--jobs", jobs)
+    clean = tmp_path / "clean"
+    shutil.copytree(site, clean, ignore=shutil.ignore_patterns(".ssg-cache"))
+    build(clean, tmp_path / "out-clean", "--fresh")
+    assert not (out / "posts").is_symlink()
+    assert snapshot(out) == snapshot(tmp_path / "out-clean")
+
+
 def test_a_new_content_file_is_noticed(built):
     site, out, _ = built
     (site / "content/posts/post-9.md").write_text("---\ntitle: Nine\ndate: 2024-09-01\ntags: [t9]\n---\nNine.\n")
