@@ -39,8 +39,10 @@ import json
 import marshal
 import operator
 import os
+import shutil
 import sys
 import time
+import zlib
 from array import array
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
@@ -55,7 +57,7 @@ from .render import Done
 from .site import Site
 from .uptodate import RACY_NS, Status, changed_at, left_aside
 
-FORMAT = 12  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed; 9: records read when asked; 10: deps packed; 11: stats as a table; 12: links to static files kept (the crawl skips them)
+FORMAT = 13  # 13: build.cache and each journal entry sealed with a CRC-32; 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed; 9: records read when asked; 10: deps packed; 11: stats as a table; 12: links to static files kept (the crawl skips them)
 FILE = "build.cache"
 JOURNAL = "build.journal"  # the edit shortcut's patches since build.cache was written whole
 JOURNAL_PATCHES = 64  # patches the journal holds at most: the next one writes build.cache whole again
@@ -435,9 +437,16 @@ class Cache:
     def _load(self) -> Stats:
         file = self.dir / FILE
         if not file.is_file():
+            if file.exists():
+                self.warning = f"{file}: the build cache is not a file; ignoring it and rendering every page"
             return Stats()
         try:
-            raw = marshal.loads(file.read_bytes())
+            blob = file.read_bytes()
+            if not blob.startswith(MAGIC):
+                if type(old := marshal.loads(blob)) is dict and old.get("format") != FORMAT:
+                    return Stats()  # an earlier ssg's record: not damage, just another format
+                raise ValueError("no seal")
+            raw = marshal.loads(unseal(blob[len(MAGIC):]))
             if raw.get("format") != FORMAT:
                 return Stats()
             raw["stats"] = Stats(raw["stats"])  # the journal's patches go on top of it
@@ -629,7 +638,7 @@ class Cache:
 
     def forget(self) -> None:
         """Delete the previous build's record (the output is about to change in place)."""
-        (self.dir / FILE).unlink(missing_ok=True)
+        _remove(self.dir / FILE)
         self._forgotten = True
 
     def begin_patch(self) -> None:
@@ -736,7 +745,7 @@ class Cache:
         """Append an entry for the record as loaded (its id) to the journal, in one write."""
         if not self._raw:
             return False
-        data = marshal.dumps((self._raw["id"], *entry))
+        data = seal(marshal.dumps((self._raw["id"], *entry)))
         return append(self.dir / JOURNAL, len(data).to_bytes(4, "little") + data)
 
     def _as_read(self, dep: str) -> str | None:
@@ -783,12 +792,40 @@ class Cache:
         self.dir.mkdir(exist_ok=True)
         payload["id"] = os.urandom(8).hex()  # the journal's entries name the record they follow
         tmp = self.dir / f".{FILE}.{os.getpid()}"
-        tmp.write_bytes(marshal.dumps(payload))
+        tmp.write_bytes(MAGIC + seal(marshal.dumps(payload)))
+        _remove(self.dir / FILE, only_a_folder=True)  # a folder there (not ours) would refuse the rename
         os.replace(tmp, self.dir / FILE)
-        (self.dir / JOURNAL).unlink(missing_ok=True)  # its patches are in the record now
+        _remove(self.dir / JOURNAL)  # its patches are in the record now
         gitignore = self.dir / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("*\n")
+
+
+MAGIC = b"ssg\x00"  # build.cache begins with it, then a sealed record
+
+
+def seal(data: bytes) -> bytes:
+    """Data with its CRC-32 ahead of it: a flipped bit or a torn write is found on reading,
+    not trusted (marshal reads most damage as other, valid, values)."""
+    return zlib.crc32(data).to_bytes(4, "little") + data
+
+
+def unseal(sealed: bytes) -> bytes:
+    """The data seal() sealed; ValueError when it is not what was written."""
+    data = sealed[4:]
+    if len(sealed) < 4 or zlib.crc32(data) != int.from_bytes(sealed[:4], "little"):
+        raise ValueError("its checksum does not match")
+    return data
+
+
+def _remove(path: Path, *, only_a_folder: bool = False) -> None:
+    """Delete a file of the cache, or whatever stands at its name: .ssg-cache/ is ssg's
+    own, so a folder there is removed too (a build that ends in a traceback for it helps
+    no one)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif not only_a_folder:
+        path.unlink(missing_ok=True)
 
 
 def _replay(raw: dict[str, Any], journal: Path) -> int | None:
@@ -808,7 +845,7 @@ def _replay(raw: dict[str, Any], journal: Path) -> int | None:
         at += 4 + size
         if len(chunk) < size:
             return None if open_patch else patches  # the last entry, cut short
-        entry = marshal.loads(chunk)
+        entry = marshal.loads(unseal(chunk))
         if entry[0] != raw["id"]:
             continue
         if entry[1] == "begin":

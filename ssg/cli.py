@@ -116,6 +116,11 @@ def _build(args: argparse.Namespace) -> int:
         check = uptodate.Check(config, scan=not args.fresh)
         if check.unchanged and not args.fresh and not args.report:
             check.close(cancel=True)
+            out = config.out_dir
+            if any(name.startswith(f".{out.name}.") for name in os.listdir(out.parent)):
+                from .output import remove_leftovers  # of a build killed since, which changed nothing
+
+                remove_leftovers(out)
             print(unchanged_text(config.out_dir, check.counts, time.perf_counter() - started), file=sys.stderr)
             return 0
         progress = Progress()

@@ -90,11 +90,7 @@ class Writer:
 
     def start(self) -> None:
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        # A killed earlier build may have left its staging or old folder behind; a build
-        # still running beside this one keeps its own.
-        for stale in sorted(self.out.parent.glob(f".{self.out.name}.staging-*")) + sorted(self.out.parent.glob(f".{self.out.name}.old-*")):
-            if stale == self.staging or not _running(stale.name.rsplit("-", 1)[-1]):
-                shutil.rmtree(stale, ignore_errors=True)
+        remove_leftovers(self.out, own=self.staging)
         self.staging.mkdir()
 
     def write(self, rel: str, body: bytes) -> None:
@@ -271,6 +267,14 @@ def _write_file(path: str, body: bytes) -> None:
             view = view[os.write(fd, view):]
     finally:
         os.close(fd)
+
+
+def remove_leftovers(out: Path, *, own: Path | None = None) -> None:
+    """Remove the staging and old folders a killed earlier build left beside `out` (and
+    `own`, a staging folder of this process's); a build still running keeps its own."""
+    for stale in sorted(out.parent.glob(f".{out.name}.staging-*")) + sorted(out.parent.glob(f".{out.name}.old-*")):
+        if stale == own or not _running(stale.name.rsplit("-", 1)[-1]):
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def _running(pid: str) -> bool:

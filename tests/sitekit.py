@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 from ssg import config, context
+from ssg.content import diskcache
 from ssg.respond import Rendered, respond
 from ssg.site import Site
 
@@ -52,11 +53,16 @@ def saved_records(root: Path) -> dict:
     folder = root / ".ssg-cache" / "content"
     records: dict = {}
     if (folder / "files.json").is_file():
-        records.update(json.loads((folder / "files.json").read_text())["files"])
-    if (folder / "files.journal").is_file():
-        for line in (folder / "files.journal").read_text().splitlines():
-            records.update(json.loads(line)["files"])
+        records.update(json.loads(diskcache._unsealed((folder / "files.json").read_bytes()))["files"])
+    for line in journal_lines(root):
+        records.update(line["files"])
     return records
+
+
+def journal_lines(root: Path) -> list[dict]:
+    """The lines of the content cache's journal (files.journal), decoded."""
+    journal = root / ".ssg-cache/content/files.journal"
+    return [json.loads(diskcache._unsealed(line)) for line in journal.read_bytes().splitlines()] if journal.is_file() else []
 
 
 def replace_records(root: Path, records: dict) -> None:
@@ -64,8 +70,8 @@ def replace_records(root: Path, records: dict) -> None:
     folder = root / ".ssg-cache" / "content"
     key = None
     if (folder / "files.json").is_file():
-        key = json.loads((folder / "files.json").read_text())["key"]
+        key = json.loads(diskcache._unsealed((folder / "files.json").read_bytes()))["key"]
     if (folder / "files.journal").is_file():
-        key = json.loads((folder / "files.journal").read_text().splitlines()[-1])["key"]
-    (folder / "files.json").write_text(json.dumps({"key": key, "files": records}))
+        key = journal_lines(root)[-1]["key"]
+    (folder / "files.json").write_bytes(diskcache._sealed(json.dumps({"key": key, "files": records}).encode()))
     (folder / "files.journal").unlink(missing_ok=True)

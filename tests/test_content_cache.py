@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sitekit import open_site, replace_records, saved_records, write_site
+from sitekit import journal_lines, open_site, replace_records, saved_records, write_site
 
 from ssg.content import ContentError, Heading, collection, diskcache, entry, files, frontmatter, store
 from ssg.content.markdown import MarkdownItEngine, engine, use_engine
@@ -701,8 +701,8 @@ def test_an_edit_appends_its_record_to_the_journal_and_files_json_stays(tmp_path
     list(collection("blog"))
     store.reset()
     assert (index.stat().st_ino, index.stat().st_mtime_ns, index.read_bytes()) == before, "one record: files.json is not written again"
-    lines = (folder / "files.journal").read_text().splitlines()
-    assert len(lines) == 1 and list(json.loads(lines[0])["files"]) == ["content/blog/a.md"]
+    lines = journal_lines(root)
+    assert len(lines) == 1 and list(lines[0]["files"]) == ["content/blog/a.md"]
     # The next process takes the edited record from the journal: no YAML is parsed.
     new_process(root)
     monkeypatch.setattr(frontmatter, "parse", lambda *a: pytest.fail("front matter parsed again"))
@@ -733,5 +733,23 @@ def test_a_torn_journal_line_costs_a_parse_and_a_big_save_folds_the_journal_in(t
     new_process(root)
     list(collection("blog"))
     assert not journal.exists(), "folded into files.json"
-    folded = json.loads((folder / "files.json").read_text())["files"]
+    folded = saved_records(root)
     assert [folded[f"content/blog/{name}.md"][0] for name in "abcd"] == [(root / f"content/blog/{name}.md").stat().st_mtime_ns for name in "abcd"]
+
+
+@pytest.mark.parametrize("file", ["files.json", "files.journal"])
+def test_a_record_with_a_bit_flipped_is_not_trusted(tmp_path, monkeypatch, file):
+    """One bit of a title flipped in files.json or in a journal line (still valid JSON, a
+    valid record): its checksum tells, and the file is parsed again."""
+    if file == "files.json":
+        monkeypatch.setattr(diskcache, "JOURNAL_RECORDS", 2)  # the posts are "many": saved whole
+    root = write_site(tmp_path / "site", {**ROUTES, **FILES})
+    new_process(root)
+    list(collection("blog"))
+    store.reset()
+    saved = root / ".ssg-cache/content" / file
+    data = saved.read_bytes()
+    at = data.index(b'\\"B\\"') + 2  # the title's one letter, in the record's JSON text of the front matter
+    saved.write_bytes(data[:at] + bytes([data[at] ^ 0x20]) + data[at + 1 :])  # "B" -> "b"
+    new_process(root)
+    assert sorted(p.title for p in collection("blog")) == ["A", "B", "C"]

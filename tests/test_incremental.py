@@ -14,7 +14,7 @@ import pytest
 from conftest import SITES, run_ssg
 
 from ssg import config as config_mod
-from ssg.cache import FORMAT as cache_format, site_key
+from ssg.cache import FORMAT as cache_format, MAGIC, seal, site_key, unseal
 from ssg.site import Site
 
 EPOCH = "1700000000"
@@ -169,20 +169,36 @@ def test_fresh_renders_everything(tmp_path):
     assert "rendered /posts/post-1: --fresh" in result.stderr
 
 
+def read_record(data: bytes) -> dict:
+    """build.cache's record, from its bytes."""
+    return marshal.loads(unseal(data[len(MAGIC):]))
+
+
+def record_bytes(raw: dict) -> bytes:
+    """build.cache's bytes for a record, sealed as ssg seals it."""
+    return MAGIC + seal(marshal.dumps(raw))
+
+
 def _deps_cut_short(data: bytes) -> bytes:
-    raw = marshal.loads(data)
+    raw = read_record(data)
     k = next(iter(raw["deps"]))
     raw["deps"][k] = raw["deps"][k][:-1] or b"\x01"
-    return marshal.dumps(raw)
+    return record_bytes(raw)
 
 
 def _stats_changed(data: bytes, change) -> bytes:
-    raw = marshal.loads(data)
+    raw = read_record(data)
     raw["stats"] = change(raw["stats"])
-    return marshal.dumps(raw)
+    return record_bytes(raw)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong shape", "deps cut short", "stats as a dict", "stats cut short", "a stat named by a number"])
+def _bit_flipped(data: bytes) -> bytes:
+    """One bit of the record flipped (in a path's links: marshal reads it as another valid string)."""
+    at = data.index(b"/about", len(MAGIC) + 4)
+    return data[:at] + bytes([data[at] ^ 0x20]) + data[at + 1 :]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "one bit flipped", "a folder", "wrong shape", "deps cut short", "stats as a dict", "stats cut short", "a stat named by a number"])
 def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
     site = tmp_path / "site"
     shutil.copytree(SITES / "incremental", site)
@@ -190,7 +206,16 @@ def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
     expected = snapshot(tmp_path / "out")
     cache = site / ".ssg-cache/build.cache"
     data = cache.read_bytes()
+    if damage == "a folder":
+        cache.unlink()
+        cache.mkdir()
+        (cache / "x").write_text("not ssg's")
+        result = build(site, tmp_path / "out", "--explain")
+        assert "the build cache is not a file" in result.stderr and "reused" not in result.stderr
+        assert snapshot(tmp_path / "out") == expected and cache.is_file()
+        return
     cache.write_bytes({
+        "one bit flipped": _bit_flipped(data),
         "truncate": data[: len(data) // 2],
         "garbage": b"\x00\x01 not a cache",
         "wrong shape": marshal.dumps({"format": cache_format, "key": {}, "out": 3, "paths": {"/": ("x",)}}),
@@ -323,12 +348,12 @@ def test_the_readers_of_a_source_are_found_by_whole_numbers_only(tmp_path):
     shutil.copytree(SITES / "incremental", site)
     build(site, tmp_path / "out")
     file = site / ".ssg-cache/build.cache"
-    raw = marshal.loads(file.read_bytes())
+    raw = read_record(file.read_bytes())
     number = len(raw["sources"]) - 1
     pattern = number.to_bytes(4, "little")
     raw["deps"]["/about"] += pattern
     raw["deps"]["/"] = b"\x00" + pattern + b"\x00\x00\x00"
-    file.write_bytes(marshal.dumps(raw))
+    file.write_bytes(record_bytes(raw))
     from ssg.build import markdown_engine_name
     from ssg.cache import Cache
 
@@ -350,12 +375,12 @@ def test_a_path_whose_record_is_unreadable_is_rendered_again_with_a_warning(tmp_
     build(site, tmp_path / "out")
     expected = snapshot(tmp_path / "out")
     cache = site / ".ssg-cache/build.cache"
-    raw = marshal.loads(cache.read_bytes())
+    raw = read_record(cache.read_bytes())
     if damage == "a dep that is no source":
         raw["deps"]["/about"] += (len(raw["sources"]) + 5).to_bytes(4, "little")
     else:
         raw["paths"]["/about"] = {"garbage": b"\xff not marshal", "wrong shape": marshal.dumps(("x", ""))}[damage]
-    cache.write_bytes(marshal.dumps(raw))
+    cache.write_bytes(record_bytes(raw))
     os.utime(site / "content/posts/post-3.md")  # a build with something to look at
     result = build(site, tmp_path / "out", "--explain")
     assert "the record of /about is unreadable" in result.stderr

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SITES, run_ssg
-from test_incremental import EPOCH, edit, rendered_paths, snapshot, statuses
+from test_incremental import EPOCH, edit, read_record, rendered_paths, snapshot, statuses
 
 PATCHED = "rendered again in place"
 UNCHANGED = "nothing changed since the last build"
@@ -174,8 +174,10 @@ def _journal_entry(site: Path, *entry) -> bytes:
     """A build.journal entry for the record build.cache holds now."""
     import marshal
 
-    record = marshal.loads((site / ".ssg-cache/build.cache").read_bytes())
-    data = marshal.dumps((record["id"], *entry))
+    from ssg.cache import seal
+
+    record = read_record((site / ".ssg-cache/build.cache").read_bytes())
+    data = seal(marshal.dumps((record["id"], *entry)))
     return len(data).to_bytes(4, "little") + data
 
 
@@ -266,3 +268,19 @@ def _build_here(site: Path, out: Path, monkeypatch) -> str:
         store.reset()
     assert summary.ok
     return PATCHED if summary.patched else "built"
+
+
+def test_a_journal_with_a_bit_flipped_is_not_trusted(site, tmp_path):
+    """A patch's record of a page's links with one bit flipped still reads as a record:
+    its checksum tells, and the cache is ignored with a warning."""
+    out = tmp_path / "out"
+    edit(site, "content/posts/post-2.md", "More text.", "Changed text.")
+    assert PATCHED in build(site, out).stderr
+    journal = site / ".ssg-cache/build.journal"
+    data = journal.read_bytes()
+    at = data.rindex(b"/posts/post-2")
+    journal.write_bytes(data[:at] + bytes([data[at] ^ 0x20]) + data[at + 1 :])
+    edit(site, "content/posts/post-1.md", "More text.", "Changed text.")
+    result = build(site, out, "--explain")
+    assert "the build cache is unreadable (ValueError)" in result.stderr, result.stderr
+    assert snapshot(out) == clean_build(site, tmp_path)

@@ -359,6 +359,17 @@ def test_an_output_folder_replaced_by_a_symlink_to_it_is_written_whole_again(bui
     assert snapshot(out) == snapshot(tmp_path / "out-clean")
 
 
+def test_a_build_with_nothing_to_do_removes_what_a_killed_build_left(built):
+    """A build killed while it wrote its staging folder (kill -9: nothing to clean up) left
+    it beside the output; the next build removes it, also when nothing changed."""
+    site, out, expected = built
+    left = out.with_name(f".{out.name}.staging-{2**22 + 7}")  # above Linux's pid_max default: no such process
+    (left / "posts").mkdir(parents=True)
+    (left / "posts/index.html").write_text("half a build")
+    assert UNCHANGED in build(site, out)
+    assert not left.exists() and snapshot(out) == expected
+
+
 def test_a_new_content_file_is_noticed(built):
     site, out, _ = built
     (site / "content/posts/post-9.md").write_text("---\ntitle: Nine\ndate: 2024-09-01\ntags: [t9]\n---\nNine.\n")

@@ -49,6 +49,7 @@ import sqlite3
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,7 +61,7 @@ if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
 FORMAT = 3  # of bodies.sqlite (2: a summary's own checksum, so a listing reads no HTML; 3: the build that wrote a row)
-INDEX_FORMAT = 2  # of files.json's records (2: data and lines as JSON strings)
+INDEX_FORMAT = 3  # of files.json's records (2: data and lines as JSON strings; 3: files.json and each journal line behind a CRC-32)
 FOLDER = ".ssg-cache/content"
 INDEX = "files.json"
 JOURNAL = "files.journal"  # records saved since files.json was last written whole, a JSON line per save
@@ -318,7 +319,7 @@ class DiskCache:
     def _load_index(self) -> dict[str, Record]:
         files: dict[str, Record] = {}
         try:
-            raw = json.loads((self.dir / INDEX).read_bytes())
+            raw = json.loads(_unsealed((self.dir / INDEX).read_bytes()))
             if raw["key"] == self._key() and isinstance(raw["files"], dict):
                 files = raw["files"]
         except (OSError, ValueError, KeyError, TypeError):
@@ -327,9 +328,9 @@ class DiskCache:
             with open(self.dir / JOURNAL, "rb") as journal:
                 for line in journal:
                     try:
-                        saved = json.loads(line)
+                        saved = json.loads(_unsealed(line.rstrip(b"\n")))
                     except ValueError:
-                        continue  # a line cut short (a process killed while it wrote): parsed again
+                        continue  # a line cut short (a process killed while it wrote) or damaged: parsed again
                     if type(saved) is dict and saved.get("key") == self._key() and type(saved.get("files")) is dict:
                         files.update(saved["files"])
         except OSError:
@@ -372,8 +373,8 @@ class DiskCache:
         # written again (21 MB at 40,000 posts, a second of a one-edit build).
         journal = self.dir / JOURNAL
         if len(self.changed) <= JOURNAL_RECORDS and _size(journal) < JOURNAL_BYTES:
-            line = json.dumps({"key": self._key(), "files": self.changed}, separators=(",", ":")) + "\n"
-            if append(journal, line.encode()):
+            line = _sealed(json.dumps({"key": self._key(), "files": self.changed}, separators=(",", ":")).encode()) + b"\n"
+            if append(journal, line):
                 self.changed.clear()
                 return
         merged = {**self._load_index(), **self.changed}
@@ -385,7 +386,7 @@ class DiskCache:
         except (TypeError, ValueError):
             self.changed.clear()
             return
-        if _write_atomic(self.dir / INDEX, blob.encode()):
+        if _write_atomic(self.dir / INDEX, _sealed(blob.encode())):
             self.changed.clear()
             try:
                 journal.unlink()  # its records are in files.json now
@@ -737,6 +738,20 @@ def _remove_database(path: Path) -> None:
             path.with_name(path.name + suffix).unlink()
         except FileNotFoundError:
             pass
+
+
+def _sealed(data: bytes) -> bytes:
+    """JSON text behind its CRC-32 (8 hex digits and a space): a flipped bit in a record,
+    which would still read as JSON, is found, and the record is not trusted."""
+    return b"%08x " % zlib.crc32(data) + data
+
+
+def _unsealed(sealed: bytes) -> bytes:
+    """The JSON text _sealed() sealed; ValueError when it is not what was written."""
+    data = sealed[9:]
+    if sealed[8:9] != b" " or sealed[:8] != b"%08x" % zlib.crc32(data):
+        raise ValueError("its checksum does not match")
+    return data
 
 
 def _write_atomic(path: Path, data: bytes) -> bool:
