@@ -44,7 +44,7 @@ import sys
 import time
 import zlib
 from array import array
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ from typing import Any
 from . import __version__
 from .content.diskcache import append, digest
 from .content.store import is_markdown_file, known_hash, summary_hash
-from .context import SUMMARY, dep_file, parts_of
+from .context import SUMMARY, dep_file, option_named, parts_of
 from .render import Done
 from .site import Site
 from .uptodate import RACY_NS, Status, changed_at, left_aside
@@ -168,8 +168,10 @@ class Hasher:
     """Hashes sources by name, each once per build; files by content, with a stat cache
     carried across builds so unchanged files are not read again."""
 
-    def __init__(self, root: Path, stats: Stats) -> None:
+    def __init__(self, root: Path, stats: Stats, option_digest: Callable[[str, str], str] | None = None) -> None:
         self.root = root
+        # A route module's option (see context.option_of), as this process imports the module.
+        self.option_digest = option_digest
         self.prefix = os.path.join(root, "")
         self.stats = stats  # rel -> [mtime_ns, size, hash, racy], from the previous build
         self.memo: dict[str, str | None] = {}
@@ -229,6 +231,8 @@ class Hasher:
             return known[2]
         if dep.endswith(SUMMARY):
             digest = summary_hash(file)  # rendered (or from the content cache) by this process
+        elif (option := option_named(dep)) is not None:
+            digest = self.option_digest(file, option) if self.option_digest is not None else None
         else:
             # A content file this build parsed: hashed then (the same digest), not read again.
             digest = known_hash(self.root, file, (stamp, st.st_size), front=file != dep) if file.startswith("content/") else None
@@ -423,7 +427,7 @@ class Cache:
         self.enabled = enabled
         if enabled:
             stats = self._load()
-        self.hash = Hasher(site.root, stats)
+        self.hash = Hasher(site.root, stats, self._option_digest)
         # This build's record, as build.cache keeps it (a site of 40,000 posts keeps 80,000
         # of them): path -> (its deps as numbers in `_names`, the rest of its record
         # marshalled). And the URL of each page, for sitemap.xml.
@@ -748,6 +752,14 @@ class Cache:
         data = seal(marshal.dumps((self._raw["id"], *entry)))
         return append(self.dir / JOURNAL, len(data).to_bytes(4, "little") + data)
 
+    def _option_digest(self, rel: str, name: str) -> str:
+        """Of an option a route module sets (or not): its repr, or that it cannot be imported."""
+        try:
+            module = self.site.modules.get(rel)
+        except Exception as exc:  # noqa: BLE001 - its pages fail, and say why, when rendered
+            return f"unimportable: {type(exc).__name__}"
+        return _digest((repr(getattr(module, name)) if hasattr(module, name) else "(not set)").encode())
+
     def _as_read(self, dep: str) -> str | None:
         """A source's hash for the record; None when it changed while the build ran (edited,
         added, deleted, or a folder that gained or lost a file): the build may have read the
@@ -870,6 +882,8 @@ def _name(dep: str) -> str:
     file = dep_file(dep)
     if file == dep:
         return dep
+    if (option := option_named(dep)) is not None:
+        return f"the {option} of {file}"
     return f"the summary of {file}" if dep.endswith(SUMMARY) else f"the front matter of {file}"
 
 

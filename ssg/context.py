@@ -61,16 +61,40 @@ def summary_of(rel: str) -> str:
     return rel + SUMMARY
 
 
-def parts_of(rel: str) -> tuple[str, str]:
-    """The deps that name a part of a file (its front matter, its summary), besides the file."""
+OPTIONS = ("prerender", "trailing_slash")
+"""Page options a route module may set. A page that links to a route reads one of them
+(`rel#trailing_slash`), not the whole module: an edit to that route's load renders the
+route's own pages again, not every page that links to it."""
+
+
+def option_of(rel: str, name: str) -> str:
+    """The dep name of a page option as a route module sets it: routes/blog/+page.py#trailing_slash."""
+    return f"{rel}#{name}"
+
+
+def option_named(dep: str) -> str | None:
+    """The option a dep names (see option_of), or None."""
+    name = dep.rpartition("#")[2]
+    return name if name in OPTIONS and dep.endswith(".py#" + name) else None
+
+
+def parts_of(rel: str) -> tuple[str, ...]:
+    """The deps that name a part of a file (its front matter, its summary, an option it
+    sets), besides the file."""
+    if rel.endswith(".py"):
+        return tuple(option_of(rel, name) for name in OPTIONS)
     return rel + FRONT_MATTER, rel + SUMMARY
 
 
 def dep_file(dep: str) -> str:
     """The file a dep names: content/blog/a.md for content/blog/a.md#front-matter."""
+    if "#" not in dep:
+        return dep
     if dep.endswith(SUMMARY):
         return dep[: -len(SUMMARY)]
-    return dep.removesuffix(FRONT_MATTER)
+    if dep.endswith(FRONT_MATTER):
+        return dep[: -len(FRONT_MATTER)]
+    return dep.rpartition("#")[0] if option_named(dep) else dep
 
 
 def record_digest(source: str, stamp: tuple[int, int], digest: str) -> None:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from . import manifest as manifest_mod
 from .config import Config
-from .context import record, tracking
+from .context import option_of, record, tracking
 from .manifest import Manifest, Route
 from .modules import Modules
 from .templates import Templates
@@ -55,10 +55,23 @@ class Site:
         files = [route.module, route.server] + [layout.module for layout in reversed(route.layouts)]
         for rel in files:
             if rel is not None:
-                module = self.modules.get(rel)
+                module = self._module_for_option(rel, name)
                 if hasattr(module, name):
                     return getattr(module, name)
         return {"prerender": True, "trailing_slash": self.config.trailing_slash}[name]
+
+    def _module_for_option(self, rel: str, name: str) -> Any:
+        """A route module, imported for one of its options: recorded as that option (see
+        context.option_of), or as the whole module when it cannot be imported (the dev
+        server tries again when it changes)."""
+        try:
+            with tracking(set()):
+                module = self.modules.get(rel)
+        except BaseException:
+            record(rel)
+            raise
+        record(option_of(rel, name))
+        return module
 
     @cached_property
     def static_files(self) -> frozenset[str]:

@@ -30,6 +30,7 @@ def test_fixture_post_renders_to_the_expected_html(tmp_path):
         "content/notes/fixture.md#summary",
         "content/notes/other.md#front-matter",  # linked from the body: whether it is there, and a draft
         "routes/+layout.html", "routes/notes/[slug]/+page.html", "routes/notes/[slug]/+page.py",
+        "routes/notes/[slug]/+page.py#trailing_slash",  # the body links to a post: that route's URL form
     ])
 
 

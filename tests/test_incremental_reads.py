@@ -492,3 +492,36 @@ def test_a_route_template_that_is_a_symlink(tmp_path, case):
             (site / "routes/about/+page.html").symlink_to("y.html")
 
     assert_incremental_is_clean(tmp_path, files, change, before=link)
+
+
+LINKED_ROUTE = {
+    "routes/+layout.html": '<nav><a href="{{ url(\'/notes\') }}">notes</a></nav>{{ slot }}',
+    "routes/+page.html": "home",
+    "routes/about/+page.html": "about",
+    "routes/notes/+page.py": 'def load(event):\n    return {"t": "Notes"}\n',
+    "routes/notes/+page.html": "{{ data.t }}",
+}
+
+
+def test_an_edit_to_a_linked_routes_load_renders_that_route_alone(tmp_path):
+    """Every page links to /notes, and so reads whether its module sets trailing_slash;
+    an edit to its load leaves that answer as it was."""
+    site = write_site(tmp_path / "site", LINKED_ROUTE)
+    out = tmp_path / "out"
+    assert run_ssg("build", "-C", str(site), "--out", str(out), env=ENV).returncode == 0
+    (site / "routes/notes/+page.py").write_text('def load(event):\n    return {"t": "Notes, edited"}\n')
+    result = run_ssg("build", "-C", str(site), "--out", str(out), "--explain", env=ENV)
+    assert result.returncode == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("rendered /")] == ["rendered /notes: routes/notes/+page.py changed"]
+    assert (out / "notes/index.html").read_text().endswith("Notes, edited")
+
+
+@pytest.mark.parametrize("module", [
+    'trailing_slash = "never"\n\ndef load(event):\n    return {"t": "Notes"}\n',
+    'prerender = False\n\ndef load(event):\n    return {"t": "Notes"}\n',
+    "def load(event):\n    return {'t': 'Notes'}\n\nraise RuntimeError('broken')\n",
+])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_option_of_a_linked_route_changed(tmp_path, module, jobs):
+    """...but one that changes what a link to it reads renders the pages that link to it."""
+    assert_incremental_is_clean(tmp_path, LINKED_ROUTE, write("routes/notes/+page.py", module), jobs=jobs)
