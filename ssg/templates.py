@@ -44,7 +44,7 @@ class Environment(jinja2.Environment):
     def __init__(self, root: Path, **options: Any) -> None:
         super().__init__(**options)
         self.root = root
-        self._files: dict[str | None, str] = {}  # a template's filename -> the dep it is
+        self._files: dict[str | None, tuple[str, ...]] = {}  # a template's filename -> the deps it is (a symlink: both names)
 
     @internalcode
     def get_template(self, name: Any, parent: str | None = None, globals: Any = None) -> jinja2.Template:
@@ -79,10 +79,15 @@ class Environment(jinja2.Environment):
         return template
 
     def _loaded(self, template: jinja2.Template) -> None:
-        dep = self._files.get(template.filename)
-        if dep is None:
-            dep = self._files[template.filename] = _rel(self.root, template.filename) or template.name or ""
-        record(dep)
+        deps = self._files.get(template.filename)
+        if deps is None:
+            dep = _rel(self.root, template.filename) or template.name or ""
+            # A symlink: the file it points to as well, when in the site (ssg serve hears of
+            # an edit by that name).
+            target = _rel(self.root, os.path.realpath(template.filename)) if template.filename else None
+            deps = self._files[template.filename] = (dep,) if target in (None, dep) or os.path.isabs(target) else (dep, target)
+        for dep in deps:
+            record(dep)
 
     def _broken(self, exc: jinja2.TemplateSyntaxError) -> None:
         if exc.filename:  # ssg serve renders the page again once it is mended

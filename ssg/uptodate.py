@@ -93,8 +93,8 @@ def sources(root: Path, out: Path) -> dict[str, Status]:
                 if not is_dir:
                     found[rel + e.name] = (changed_at(st), st.st_size, st.st_ino)
                     continue
-                if e.path == out_path or e.path.startswith(skip_prefix) or (st.st_dev, st.st_ino) in seen:
-                    continue
+                if e.path == out_path or (st.st_dev, st.st_ino) == out_id or e.path.startswith(skip_prefix) or (st.st_dev, st.st_ino) in seen:
+                    continue  # the output (also by a symlink to it), a staging folder, a folder seen
                 if not rel and (e.name.startswith(".") or os.path.exists(os.path.join(e.path, "pyvenv.cfg"))):
                     continue
                 seen.add((st.st_dev, st.st_ino))
@@ -104,6 +104,11 @@ def sources(root: Path, out: Path) -> dict[str, Status]:
                 walk(e.path, rel + e.name + "/")
 
     out_path = str(out)
+    try:
+        out_st = os.stat(out)
+        out_id: tuple[int, int] | None = (out_st.st_dev, out_st.st_ino)
+    except OSError:
+        out_id = None
     walk(str(root), "")
     return found
 

@@ -525,3 +525,31 @@ def test_an_edit_to_a_linked_routes_load_renders_that_route_alone(tmp_path):
 def test_an_option_of_a_linked_route_changed(tmp_path, module, jobs):
     """...but one that changes what a link to it reads renders the pages that link to it."""
     assert_incremental_is_clean(tmp_path, LINKED_ROUTE, write("routes/notes/+page.py", module), jobs=jobs)
+
+
+@pytest.mark.parametrize("call", ['len(collection("node_modules"))', 'collection("node_modules").get("a")'])
+def test_a_collection_named_like_a_folder_left_aside_is_an_error(tmp_path, call):
+    """Neither the check for changes nor ssg serve looks below node_modules or hidden
+    folders: a collection there could never be built incrementally, so it is refused,
+    by its listing and by get() alike."""
+    site = write_site(tmp_path / "site", {
+        "content/node_modules/a.md": "---\ntitle: A\n---\nA.\n",
+        "routes/+page.py": f"from ssg.content import collection\n\ndef load(event):\n    return {{'x': str({call})}}\n",
+        "routes/+page.html": "{{ data.x }}",
+    })
+    result = run_ssg("build", "-C", str(site), "--out", str(tmp_path / "out"), env=ENV)
+    assert result.returncode == 1 and "names a folder ssg leaves aside" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_draft_that_get_did_not_return_is_published(tmp_path, jobs):
+    files = {
+        "content/posts/x.md": "---\ntitle: X\ndraft: true\n---\nX.\n",
+        "content/posts/y.md": "---\ntitle: Y\n---\nY.\n",
+        "routes/+page.py": 'from ssg.content import collection\n\ndef load(event):\n    return {"n": len(collection("posts"))}\n',
+        "routes/+page.html": '{{ data.n }} <a href="/one/">one</a>',
+        "routes/one/+page.py": 'from ssg.content import collection\n\ndef load(event):\n    x = collection("posts").get("x")\n    return {"t": x.title if x else "none"}\n',
+        "routes/one/+page.html": "<p>{{ data.t }}</p>",
+    }
+    assert_incremental_is_clean(tmp_path, files, write("content/posts/x.md", "---\ntitle: X\ndraft: false\n---\nX.\n"), jobs=jobs)
+    assert (tmp_path / "out/one/index.html").read_text() == "<p>X</p>"

@@ -255,3 +255,19 @@ def test_an_include_from_a_folder_of_the_site_root_is_watched_once_read(site, se
     wait_until(lambda: "from partials" in client.get("/about/").text)
     edit(site / "partials/note.html", "<p>from partials, edited</p>")
     wait_until(lambda: "from partials, edited" in client.get("/about/").text)
+
+
+def test_an_edit_to_the_file_a_symlinked_template_points_to_reloads(tmp_path):
+    """The watcher names the file edited, not the link a render loaded it through."""
+    site = copy_fixture(tmp_path)
+    page = site / "routes/about/+page.html"
+    target = site / "routes/about/_about.html"
+    target.write_text(page.read_text())
+    page.unlink()
+    page.symlink_to("_about.html")
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        about, first = tabs(server, client, "/about/", "/notes/first/")
+        edit(target, target.read_text() + "<p>edited through the link</p>")
+        assert about.wait_message()[0]["action"] == "reload"
+        assert first.wait_message()[0]["action"] == "none"
+        assert "edited through the link" in client.get("/about/").text

@@ -551,3 +551,27 @@ def test_an_aborted_update_leaves_the_output_as_it_was(tmp_path):
     writer.abort()
     assert snapshot(out) == {"index.html": b"old"}
     assert not list(tmp_path.glob(".out.staging-*"))
+
+
+def test_an_output_folder_linked_from_inside_the_site_is_not_a_source(tmp_path):
+    """site/build a symlink to the real output: the walk of the sources leaves it aside,
+    as it does the output folder itself, so a build with nothing to do says so."""
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "incremental", site)
+    (tmp_path / "real-out").mkdir()
+    (site / "build").symlink_to(tmp_path / "real-out")
+    for _ in range(2):
+        assert run_ssg("build", "-C", str(site), env=env()).returncode == 0
+    assert UNCHANGED in build(site, site / "build")
+
+
+def test_a_build_with_nothing_to_do_when_the_outputs_parent_cannot_be_listed(built, monkeypatch, capsys):
+    """The look for what a killed build left beside the output is skipped, not fatal."""
+    from ssg import cli
+
+    site, out, expected = built
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    real = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda p=".": (_ for _ in ()).throw(PermissionError(13, "denied")) if Path(p) == out.parent else real(p))
+    assert cli.main(["build", "-C", str(site), "--out", str(out)]) == 0
+    assert UNCHANGED in capsys.readouterr().err and snapshot(out) == expected

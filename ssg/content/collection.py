@@ -66,6 +66,8 @@ class Collection(Sequence[Entry]):
         entry = self._content.by_slug(self.name, slug)
         if entry is None or (entry.draft and not self._drafts):
             record(f"content/{self.name}/")  # a file added later may answer
+            if entry is not None:
+                record(front_matter(entry.path))  # and this one once it is no draft
             return None
         record(entry.path)
         schema = self._content.schema(self.name)[0]

@@ -179,8 +179,8 @@ class SiteContent:
         `<slug>/index.md` alone, both recorded (one added later may clash); when both exist,
         the listing reports the clash. So a page that asks for one entry fails only for
         that file, as in a build that reuses it, not for every bad file of the folder."""
-        if not isinstance(self._listings.get(name), Listing) and _PLAIN_SLUG.fullmatch(slug) is not None:
-            candidates = tuple(rel for rel in (f"content/{name}/{slug}.md", f"content/{name}/{slug}/index.md") if is_markdown_file(rel))
+        if not isinstance(self._listings.get(name), Listing) and _PLAIN_SLUG.fullmatch(slug) is not None and is_markdown_file(f"{name}/{slug}.md"):
+            candidates = tuple(f"content/{name}/{rel}" for rel in (f"{slug}.md", f"{slug}/index.md") if is_markdown_file(rel))  # not in a folder left aside
             for rel in candidates:
                 record(rel)
             found = [rel for rel in candidates if os.path.isfile(os.path.join(self.root, rel))]
@@ -194,9 +194,14 @@ class SiteContent:
 
     def _scan(self, name: str) -> Listing:
         folder = self.root / "content" / name
+        if any(map(left_aside, name.split("/"))):
+            raise ContentError(
+                f"content/{name}/", None, f"{name!r} names a folder ssg leaves aside (hidden, node_modules or __pycache__)",
+                hint="Neither ssg build's check for changes nor ssg serve looks in it: rename the folder.",
+            )
         if not folder.is_dir():
             content = self.root / "content"
-            have = sorted(p.name for p in content.iterdir() if p.is_dir() and not p.name.startswith(".")) if content.is_dir() else []
+            have = sorted(p.name for p in content.iterdir() if p.is_dir() and not left_aside(p.name)) if content.is_dir() else []
             raise ContentError(
                 f"content/{name}/", None, f"there is no collection {name!r}{schema_mod.did_you_mean(name, tuple(have))}",
                 hint=f"Collections are the folders in content/: {', '.join(have) or 'there are none yet'}.",
