@@ -613,11 +613,18 @@ class Cache:
         # A summary is known only by rendering its body: worth it for an edit's few files
         # (a listing that shows only the first paragraph need not render again), not for a
         # checkout of another branch, whose bodies the workers render anyway.
-        stale = [(dep, digest) for dep, digest in summaries if self.hash.stale(dep)]
+        stale = [(dep, digest) for dep, digest in summaries if self.hash.stale(dep) and not self._same_file(dep_file(dep))]
         for dep, digest in stale:
             if len(stale) > FEW or self.hash(dep) != digest:
                 changed[dep] = f"{_name(dep)} changed"
         return changed
+
+    def _same_file(self, rel: str) -> bool:
+        """Whether a file's contents are as the previous build recorded them: then so is
+        its summary, whose own record may be stale by its time stamp alone (saved within a
+        tick of the clock before the build that rendered it: a checkout, a generated site)."""
+        recorded = self.previous_hashes.get(rel)
+        return recorded is not None and self.hash(rel) == recorded
 
     def seed_changed(self, files: set[str]) -> str | None:
         """Given changed files, say which source entries() read in the last build now

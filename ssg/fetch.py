@@ -80,7 +80,7 @@ async def _remote(site: Site, route_id: str, url: str, method: str, **kwargs: An
     stored = _load(site, url) if cacheable else None
     response = await _request(site, route_id, url, method, _validators(stored), **kwargs)
     if stored is not None and response.status_code == 304:
-        return httpx.Response(stored["status"], headers=stored["headers"], content=base64.b64decode(stored["body"]), request=response.request)
+        return httpx.Response(stored["status"], headers=stored["headers"], content=stored["body"], request=response.request)
     if cacheable and response.status_code == 200 and ("etag" in response.headers or "last-modified" in response.headers):
         _store(site, url, response)
     return response
@@ -102,24 +102,40 @@ def _cache_file(site: Site, url: str) -> Path:
 
 
 def _load(site: Site, url: str) -> dict | None:
+    """The stored answer to a GET of `url` (its body decoded), or None: none stored, a
+    build with --fresh, or one that is not what was stored (sealed with a CRC-32, and
+    each field checked), which is then fetched again."""
+    from .content import diskcache
+
+    if not diskcache.reading():
+        return None
     try:
-        stored = json.loads(_cache_file(site, url).read_text("utf-8"))
-        return stored if stored.get("url") == url else None
-    except (OSError, ValueError, AttributeError):
+        stored = json.loads(diskcache.unseal_text(_cache_file(site, url).read_bytes()))
+        headers = stored["headers"]
+        if (
+            stored["url"] != url or type(stored["status"]) is not int or type(headers) is not dict
+            or not all(type(k) is str and type(v) is str for k, v in headers.items())
+        ):
+            return None
+        return {**stored, "body": base64.b64decode(stored["body"], validate=True)}
+    except (OSError, ValueError, TypeError, KeyError):
         return None  # missing or damaged: fetch it again
 
 
 def _store(site: Site, url: str, response: httpx.Response) -> None:
+    from .content import diskcache
+
     file = _cache_file(site, url)
     keep = {k: v for k, v in response.headers.items() if k in ("content-type", "etag", "last-modified")}
     payload = {"url": url, "status": response.status_code, "headers": keep, "body": base64.b64encode(response.content).decode()}
+    tmp = file.with_suffix(f".{os.getpid()}.tmp")  # workers may store at once: write, then rename
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_suffix(f".{os.getpid()}.tmp")  # workers may store at once: write, then rename
-        tmp.write_text(json.dumps(payload), "utf-8")
+        tmp.write_bytes(diskcache.seal_text(json.dumps(payload).encode()))
         os.replace(tmp, file)
     except OSError:
-        pass  # a cache that cannot be written only costs a download next time
+        with contextlib.suppress(OSError):
+            tmp.unlink()  # a cache that cannot be written only costs a download next time
 
 
 async def _request(site: Site, route_id: str, url: str, method: str, validators: dict[str, str], **kwargs: Any) -> httpx.Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import signal
@@ -194,16 +195,21 @@ class Writer:
         if self.update:
             self._apply(prune)
             return
-        if self.out.exists():
-            if _exchange(self.staging, self.out):
-                shutil.rmtree(self.staging)  # it now holds the previous output
+        if not self.out.exists():
+            try:
+                os.rename(self.staging, self.out)
                 return
-            old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
-            os.rename(self.out, old)
-            os.rename(self.staging, self.out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(self.staging, self.out)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+                # Another build (of a site with no cache yet: no lock) put its output there first.
+        if _exchange(self.staging, self.out):
+            shutil.rmtree(self.staging)  # it now holds the previous output
+            return
+        old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+        os.rename(self.out, old)
+        os.rename(self.staging, self.out)
+        shutil.rmtree(old, ignore_errors=True)
 
     def _apply(self, prune: bool) -> None:
         """Move every staged file into `out`, then delete what this build did not write."""

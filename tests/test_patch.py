@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 from conftest import SITES, run_ssg
+from sitekit import write_site
 from test_incremental import EPOCH, edit, read_record, rendered_paths, snapshot, statuses
+from test_incremental_reads import post_route
+
+from ssg.cache import FEW
 
 PATCHED = "rendered again in place"
 UNCHANGED = "nothing changed since the last build"
@@ -283,4 +287,26 @@ def test_a_journal_with_a_bit_flipped_is_not_trusted(site, tmp_path):
     edit(site, "content/posts/post-1.md", "More text.", "Changed text.")
     result = build(site, out, "--explain")
     assert "the build cache is unreadable (ValueError)" in result.stderr, result.stderr
+    assert snapshot(out) == clean_build(site, tmp_path)
+
+
+def test_summaries_recorded_just_after_their_files_were_written_are_checked_by_content(tmp_path):
+    """A site written and built at once (a checkout, a generated site) records its
+    summaries within a tick of their files' time stamps: not proof they are unchanged.
+    After an edit's shortcut kept those records, a full build (--report) asked the files'
+    contents, not rendered every listing again for a summary that had not changed."""
+    site = write_site(tmp_path / "site", {
+        **{f"content/posts/p{i}.md": f"---\ntitle: P{i}\n---\nFirst paragraph {i}.\n\nMore text.\n" for i in range(FEW + 8)},
+        **post_route(template="<article>{{ data.post.html }}</article>"),
+        "routes/+page.py": 'from ssg.content import collection\n\ndef load(event):\n    return {"posts": [(p.slug, p.summary) for p in collection("posts")]}\n',
+        "routes/+page.html": '{% for slug, summary in data.posts %}<a href="/posts/{{ slug }}">{{ summary }}</a>{% endfor %}',
+    })
+    out = tmp_path / "out"
+    build(site, out)
+    edit(site, "content/posts/p3.md", "More text.", "Changed text.")
+    assert PATCHED in build(site, out).stderr
+    template = site / "routes/posts/[slug]/+page.html"
+    template.write_text(template.read_text().replace("article", "section"))
+    result = build(site, out, "--report", str(tmp_path / "report.json"), "--explain")
+    assert rendered_paths(result.stderr) == {f"/posts/p{i}" for i in range(FEW + 8)}, result.stderr
     assert snapshot(out) == clean_build(site, tmp_path)

@@ -575,3 +575,26 @@ def test_a_build_with_nothing_to_do_when_the_outputs_parent_cannot_be_listed(bui
     monkeypatch.setattr(os, "listdir", lambda p=".": (_ for _ in ()).throw(PermissionError(13, "denied")) if Path(p) == out.parent else real(p))
     assert cli.main(["build", "-C", str(site), "--out", str(out)]) == 0
     assert UNCHANGED in capsys.readouterr().err and snapshot(out) == expected
+
+
+def test_an_output_made_by_another_build_just_before_the_swap_is_replaced(tmp_path, monkeypatch):
+    """Two first builds of a site at once (no .ssg-cache/ yet, so no lock): the output is
+    not there when one looks, and there when it renames its staging folder onto it."""
+    out = tmp_path / "out"
+    writer = Writer(out)
+    writer.start()
+    writer.write("index.html", b"this build")
+    original_exists = Path.exists
+
+    def exists(self):
+        found = original_exists(self)
+        if self == out and not found:  # the other build renames its output in right after the look
+            out.mkdir()
+            (out / "index.html").write_bytes(b"the other build")
+        return found
+
+    monkeypatch.setattr(Path, "exists", exists)
+    writer.commit()
+    monkeypatch.undo()
+    assert (out / "index.html").read_bytes() == b"this build"
+    assert not list(tmp_path.glob(".out.*"))

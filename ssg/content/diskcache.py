@@ -45,6 +45,7 @@ import datetime
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import sys
 import threading
@@ -319,7 +320,7 @@ class DiskCache:
     def _load_index(self) -> dict[str, Record]:
         files: dict[str, Record] = {}
         try:
-            raw = json.loads(_unsealed((self.dir / INDEX).read_bytes()))
+            raw = json.loads(unseal_text((self.dir / INDEX).read_bytes()))
             if raw["key"] == self._key() and isinstance(raw["files"], dict):
                 files = raw["files"]
         except (OSError, ValueError, KeyError, TypeError):
@@ -328,7 +329,7 @@ class DiskCache:
             with open(self.dir / JOURNAL, "rb") as journal:
                 for line in journal:
                     try:
-                        saved = json.loads(_unsealed(line.rstrip(b"\n")))
+                        saved = json.loads(unseal_text(line.rstrip(b"\n")))
                     except ValueError:
                         continue  # a line cut short (a process killed while it wrote) or damaged: parsed again
                     if type(saved) is dict and saved.get("key") == self._key() and type(saved.get("files")) is dict:
@@ -373,7 +374,7 @@ class DiskCache:
         # written again (21 MB at 40,000 posts, a second of a one-edit build).
         journal = self.dir / JOURNAL
         if len(self.changed) <= JOURNAL_RECORDS and _size(journal) < JOURNAL_BYTES:
-            line = _sealed(json.dumps({"key": self._key(), "files": self.changed}, separators=(",", ":")).encode()) + b"\n"
+            line = seal_text(json.dumps({"key": self._key(), "files": self.changed}, separators=(",", ":")).encode()) + b"\n"
             if append(journal, line):
                 self.changed.clear()
                 return
@@ -386,7 +387,7 @@ class DiskCache:
         except (TypeError, ValueError):
             self.changed.clear()
             return
-        if _write_atomic(self.dir / INDEX, _sealed(blob.encode())):
+        if _write_atomic(self.dir / INDEX, seal_text(blob.encode())):
             self.changed.clear()
             try:
                 journal.unlink()  # its records are in files.json now
@@ -527,7 +528,9 @@ class Bodies:
         if self._conn is None and not self.off and time.monotonic() >= self._retry:
             try:
                 self._conn = _connect(self.path)
-            except sqlite3.OperationalError:
+            except sqlite3.OperationalError as exc:
+                if not busy(exc):
+                    self._failed(exc)  # it cannot be opened: not again in this process
                 # Busy (another process is making the database): try again in a moment.
                 self._retry = time.monotonic() + 0.05
             except (sqlite3.Error, OSError) as exc:
@@ -705,15 +708,24 @@ def _connect(path: Path) -> sqlite3.Connection:
     for attempt in range(20):
         try:
             return _open(path)
-        except sqlite3.OperationalError:
-            if attempt == 19:
+        except sqlite3.OperationalError as exc:
+            if attempt == 19 or not busy(exc):
                 raise
             time.sleep(0.01 + 0.005 * attempt)
     raise AssertionError("unreachable")
 
 
+def busy(exc: sqlite3.Error) -> bool:
+    """Whether sqlite refused for now (another process holds the database), not for good
+    (it cannot be opened: a folder at its name, a dangling link, no room)."""
+    return (getattr(exc, "sqlite_errorcode", 5) & 0xFF) in (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED
+
+
 def _open(path: Path) -> sqlite3.Connection:
     _make_folder(path)
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if name.is_dir() and not name.is_symlink():
+            shutil.rmtree(name, ignore_errors=True)  # .ssg-cache/ is ssg's: not a folder of the user's
     conn = sqlite3.connect(str(path), timeout=10, isolation_level=None, check_same_thread=False)
     try:
         if conn.execute("pragma journal_mode").fetchone()[0] != "wal":
@@ -740,14 +752,15 @@ def _remove_database(path: Path) -> None:
             pass
 
 
-def _sealed(data: bytes) -> bytes:
+def seal_text(data: bytes) -> bytes:
     """JSON text behind its CRC-32 (8 hex digits and a space): a flipped bit in a record,
-    which would still read as JSON, is found, and the record is not trusted."""
+    which would still read as JSON, is found, and the record is not trusted (files.json,
+    its journal's lines, the remote fetch cache's answers)."""
     return b"%08x " % zlib.crc32(data) + data
 
 
-def _unsealed(sealed: bytes) -> bytes:
-    """The JSON text _sealed() sealed; ValueError when it is not what was written."""
+def unseal_text(sealed: bytes) -> bytes:
+    """The JSON text seal_text() sealed; ValueError when it is not what was written."""
     data = sealed[9:]
     if sealed[8:9] != b" " or sealed[:8] != b"%08x" % zlib.crc32(data):
         raise ValueError("its checksum does not match")
