@@ -450,7 +450,7 @@ class Cache:
                 if type(old := marshal.loads(blob)) is dict and old.get("format") != FORMAT:
                     return Stats()  # an earlier ssg's record: not damage, just another format
                 raise ValueError("no seal")
-            raw = marshal.loads(unseal(blob[len(MAGIC):]))
+            raw = marshal.loads(unseal(memoryview(blob)[len(MAGIC):]))
             if raw.get("format") != FORMAT:
                 return Stats()
             raw["stats"] = Stats(raw["stats"])  # the journal's patches go on top of it
@@ -829,10 +829,12 @@ def seal(data: bytes) -> bytes:
     return zlib.crc32(data).to_bytes(4, "little") + data
 
 
-def unseal(sealed: bytes) -> bytes:
-    """The data seal() sealed; ValueError when it is not what was written."""
-    data = sealed[4:]
-    if len(sealed) < 4 or zlib.crc32(data) != int.from_bytes(sealed[:4], "little"):
+def unseal(sealed: bytes | memoryview) -> memoryview:
+    """The data seal() sealed (a view of it: build.cache is megabytes, not copied); ValueError
+    when it is not what was written."""
+    view = memoryview(sealed)
+    data = view[4:]
+    if len(view) < 4 or zlib.crc32(data) != int.from_bytes(view[:4], "little"):
         raise ValueError("its checksum does not match")
     return data
 
