@@ -42,7 +42,6 @@ import os
 import shutil
 import sys
 import time
-import zlib
 from array import array
 from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
@@ -50,15 +49,16 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .content.diskcache import append, digest
+from .content.diskcache import append, digest, seal, unseal
 from .content.store import is_markdown_file, known_hash, summary_hash
 from .context import SUMMARY, dep_file, option_named, parts_of
 from .render import Done
 from .site import Site
 from .uptodate import RACY_NS, Status, changed_at, left_aside
 
-FORMAT = 13  # 13: build.cache and each journal entry sealed with a CRC-32; 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed; 9: records read when asked; 10: deps packed; 11: stats as a table; 12: links to static files kept (the crawl skips them)
+FORMAT = 13  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed; 9: records read when asked; 10: deps packed; 11: stats as a table; 12: links to static files kept (the crawl skips them); 13: build.cache and each journal entry sealed with a CRC-32
 FILE = "build.cache"
+MAGIC = b"ssg\x00"  # build.cache begins with it, then its record sealed (diskcache.seal)
 JOURNAL = "build.journal"  # the edit shortcut's patches since build.cache was written whole
 JOURNAL_PATCHES = 64  # patches the journal holds at most: the next one writes build.cache whole again
 FEW = 16  # changed sources up to which a build is an edit (see Cache.few_changes)
@@ -818,25 +818,6 @@ class Cache:
         gitignore = self.dir / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("*\n")
-
-
-MAGIC = b"ssg\x00"  # build.cache begins with it, then a sealed record
-
-
-def seal(data: bytes) -> bytes:
-    """Data with its CRC-32 ahead of it: a flipped bit or a torn write is found on reading,
-    not trusted (marshal reads most damage as other, valid, values)."""
-    return zlib.crc32(data).to_bytes(4, "little") + data
-
-
-def unseal(sealed: bytes | memoryview) -> memoryview:
-    """The data seal() sealed (a view of it: build.cache is megabytes, not copied); ValueError
-    when it is not what was written."""
-    view = memoryview(sealed)
-    data = view[4:]
-    if len(view) < 4 or zlib.crc32(data) != int.from_bytes(view[:4], "little"):
-        raise ValueError("its checksum does not match")
-    return data
 
 
 def _remove(path: Path, *, only_a_folder: bool = False) -> None:

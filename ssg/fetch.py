@@ -110,7 +110,7 @@ def _load(site: Site, url: str) -> dict | None:
     if not diskcache.reading():
         return None
     try:
-        stored = json.loads(diskcache.unseal_text(_cache_file(site, url).read_bytes()))
+        stored = json.loads(diskcache.unseal(_cache_file(site, url).read_bytes()).tobytes())
         headers = stored["headers"]
         if (
             stored["url"] != url or type(stored["status"]) is not int or type(headers) is not dict
@@ -131,7 +131,7 @@ def _store(site: Site, url: str, response: httpx.Response) -> None:
     tmp = file.with_suffix(f".{os.getpid()}.tmp")  # workers may store at once: write, then rename
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(diskcache.seal_text(json.dumps(payload).encode()))
+        tmp.write_bytes(diskcache.seal(json.dumps(payload).encode()))
         os.replace(tmp, file)
     except OSError:
         with contextlib.suppress(OSError):

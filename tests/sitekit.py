@@ -53,7 +53,7 @@ def saved_records(root: Path) -> dict:
     folder = root / ".ssg-cache" / "content"
     records: dict = {}
     if (folder / "files.json").is_file():
-        records.update(json.loads(diskcache.unseal_text((folder / "files.json").read_bytes()))["files"])
+        records.update(json.loads(diskcache.unseal((folder / "files.json").read_bytes()).tobytes())["files"])
     for line in journal_lines(root):
         records.update(line["files"])
     return records
@@ -62,7 +62,7 @@ def saved_records(root: Path) -> dict:
 def journal_lines(root: Path) -> list[dict]:
     """The lines of the content cache's journal (files.journal), decoded."""
     journal = root / ".ssg-cache/content/files.journal"
-    return [json.loads(diskcache.unseal_text(line)) for line in journal.read_bytes().splitlines()] if journal.is_file() else []
+    return [json.loads(diskcache.unseal(line).tobytes()) for line in journal.read_bytes().splitlines()] if journal.is_file() else []
 
 
 def replace_records(root: Path, records: dict) -> None:
@@ -70,8 +70,8 @@ def replace_records(root: Path, records: dict) -> None:
     folder = root / ".ssg-cache" / "content"
     key = None
     if (folder / "files.json").is_file():
-        key = json.loads(diskcache.unseal_text((folder / "files.json").read_bytes()))["key"]
+        key = json.loads(diskcache.unseal((folder / "files.json").read_bytes()).tobytes())["key"]
     if (folder / "files.journal").is_file():
         key = journal_lines(root)[-1]["key"]
-    (folder / "files.json").write_bytes(diskcache.seal_text(json.dumps({"key": key, "files": records}).encode()))
+    (folder / "files.json").write_bytes(diskcache.seal(json.dumps({"key": key, "files": records}).encode()))
     (folder / "files.journal").unlink(missing_ok=True)

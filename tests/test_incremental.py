@@ -14,7 +14,8 @@ import pytest
 from conftest import SITES, run_ssg
 
 from ssg import config as config_mod
-from ssg.cache import FORMAT as cache_format, MAGIC, seal, site_key, unseal
+from ssg.cache import FORMAT as cache_format, MAGIC, site_key
+from ssg.content.diskcache import seal, unseal
 from ssg.site import Site
 
 EPOCH = "1700000000"
@@ -194,7 +195,7 @@ def _stats_changed(data: bytes, change) -> bytes:
 
 def _bit_flipped(data: bytes) -> bytes:
     """One bit of the record flipped (in a path's links: marshal reads it as another valid string)."""
-    at = data.index(b"/about", len(MAGIC) + 4)
+    at = data.index(b"/about", len(MAGIC) + 9)
     return data[:at] + bytes([data[at] ^ 0x20]) + data[at + 1 :]
 
 

@@ -178,7 +178,7 @@ def _journal_entry(site: Path, *entry) -> bytes:
     """A build.journal entry for the record build.cache holds now."""
     import marshal
 
-    from ssg.cache import seal
+    from ssg.content.diskcache import seal
 
     record = read_record((site / ".ssg-cache/build.cache").read_bytes())
     data = seal(marshal.dumps((record["id"], *entry)))

@@ -320,7 +320,7 @@ class DiskCache:
     def _load_index(self) -> dict[str, Record]:
         files: dict[str, Record] = {}
         try:
-            raw = json.loads(unseal_text((self.dir / INDEX).read_bytes()))
+            raw = json.loads(unseal((self.dir / INDEX).read_bytes()).tobytes())
             if raw["key"] == self._key() and isinstance(raw["files"], dict):
                 files = raw["files"]
         except (OSError, ValueError, KeyError, TypeError):
@@ -329,7 +329,7 @@ class DiskCache:
             with open(self.dir / JOURNAL, "rb") as journal:
                 for line in journal:
                     try:
-                        saved = json.loads(unseal_text(line.rstrip(b"\n")))
+                        saved = json.loads(unseal(line.rstrip(b"\n")).tobytes())
                     except ValueError:
                         continue  # a line cut short (a process killed while it wrote) or damaged: parsed again
                     if type(saved) is dict and saved.get("key") == self._key() and type(saved.get("files")) is dict:
@@ -374,7 +374,7 @@ class DiskCache:
         # written again (21 MB at 40,000 posts, a second of a one-edit build).
         journal = self.dir / JOURNAL
         if len(self.changed) <= JOURNAL_RECORDS and _size(journal) < JOURNAL_BYTES:
-            line = seal_text(json.dumps({"key": self._key(), "files": self.changed}, separators=(",", ":")).encode()) + b"\n"
+            line = seal(json.dumps({"key": self._key(), "files": self.changed}, separators=(",", ":")).encode()) + b"\n"
             if append(journal, line):
                 self.changed.clear()
                 return
@@ -387,7 +387,7 @@ class DiskCache:
         except (TypeError, ValueError):
             self.changed.clear()
             return
-        if _write_atomic(self.dir / INDEX, seal_text(blob.encode())):
+        if _write_atomic(self.dir / INDEX, seal(blob.encode())):
             self.changed.clear()
             try:
                 journal.unlink()  # its records are in files.json now
@@ -752,17 +752,20 @@ def _remove_database(path: Path) -> None:
             pass
 
 
-def seal_text(data: bytes) -> bytes:
-    """JSON text behind its CRC-32 (8 hex digits and a space): a flipped bit in a record,
-    which would still read as JSON, is found, and the record is not trusted (files.json,
-    its journal's lines, the remote fetch cache's answers)."""
+def seal(data: bytes) -> bytes:
+    """Data behind its CRC-32 (8 hex digits and a space): a flipped bit or a torn write is
+    found when it is read, not trusted, where marshal or JSON would read most damage as
+    other, valid, values (build.cache and its journal, files.json and its journal, the
+    remote fetch cache's answers)."""
     return b"%08x " % zlib.crc32(data) + data
 
 
-def unseal_text(sealed: bytes) -> bytes:
-    """The JSON text seal_text() sealed; ValueError when it is not what was written."""
-    data = sealed[9:]
-    if sealed[8:9] != b" " or sealed[:8] != b"%08x" % zlib.crc32(data):
+def unseal(sealed: bytes | memoryview) -> memoryview:
+    """The data seal() sealed, as a view (build.cache is megabytes: not copied);
+    ValueError when it is not what was written."""
+    view = memoryview(sealed)
+    data = view[9:]
+    if len(view) < 9 or view[8] != 0x20 or view[:8] != b"%08x" % zlib.crc32(data):
         raise ValueError("its checksum does not match")
     return data
 
