@@ -225,14 +225,16 @@ class Hasher:
             st = os.stat(self.prefix + file)
         except OSError:
             return "missing"
+        if (option := option_named(dep)) is not None:
+            # A page option's value may come from anything its module imports (lib/...):
+            # asked of the module as imported now, never kept by the file's time stamp.
+            return self.option_digest(file, option) if self.option_digest is not None else None
         known = self.stats.get(dep)
         stamp = changed_at(st)
         if known and known[0] == stamp and known[1] == st.st_size and not known[3]:
             return known[2]
         if dep.endswith(SUMMARY):
             digest = summary_hash(file)  # rendered (or from the content cache) by this process
-        elif (option := option_named(dep)) is not None:
-            digest = self.option_digest(file, option) if self.option_digest is not None else None
         else:
             # A content file this build parsed: hashed then (the same digest), not read again.
             digest = known_hash(self.root, file, (stamp, st.st_size), front=file != dep) if file.startswith("content/") else None

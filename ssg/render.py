@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from . import crawl, output
+from .context import tracking
 from .failures import Failure, from_exception
 from .respond import Rendered, respond
 from .site import Site
@@ -58,6 +59,15 @@ async def render(site: Site, writer: output.Writer, path: str, props: Any = None
         location=r.location, fetched=r.fetched, deps=r.deps, failure=r.failure, digests=r.digests,
     )
     base = site.config.base_path
+    read: set[str] = set()
+    with tracking(read):  # the file names and URLs read the route's options (and its layouts')
+        _write_files(site, writer, r, done, base, crawl_links)
+    if new := read.difference(done.deps):
+        done.deps = sorted({*done.deps, *new})
+    return done
+
+
+def _write_files(site: Site, writer: output.Writer, r: Rendered, done: Done, base: str, crawl_links: bool) -> None:
     if r.kind == "page":
         canonical = site.canonical(r.path, r.route)
         done.url = base + canonical
@@ -82,7 +92,6 @@ async def render(site: Site, writer: output.Writer, path: str, props: Any = None
         done.url = base + canonical
         _put(writer, done, rel, r.body)
         _crawl(site, done, r, canonical, crawl_links)
-    return done
 
 
 async def _respond(site: Site, path: str, props: Any) -> Rendered:

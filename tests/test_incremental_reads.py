@@ -553,3 +553,38 @@ def test_a_draft_that_get_did_not_return_is_published(tmp_path, jobs):
     }
     assert_incremental_is_clean(tmp_path, files, write("content/posts/x.md", "---\ntitle: X\ndraft: false\n---\nX.\n"), jobs=jobs)
     assert (tmp_path / "out/one/index.html").read_text() == "<p>X</p>"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_redirect_from_an_endpoint_is_named_by_its_layouts_trailing_slash(tmp_path, jobs):
+    """An endpoint imports no layout, yet the page its redirect is written as takes its
+    file name from the layout's trailing_slash: read, so recorded."""
+    files = {
+        "routes/+layout.py": 'trailing_slash = "never"\n',
+        "routes/+layout.html": "{{ slot }}",
+        "routes/+page.html": '<a href="/go">go</a>',
+        "routes/go/+server.py": 'from ssg import redirect\n\ndef GET(event):\n    redirect(308, "/")\n',
+    }
+    assert_incremental_is_clean(tmp_path, files, write("routes/+layout.py", 'trailing_slash = "always"\n'), jobs=jobs)
+    assert (tmp_path / "out/go/index.html").is_file()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_option_a_route_module_takes_from_a_site_module(tmp_path, jobs):
+    """routes/notes/+page.py sets trailing_slash from lib/: the option's hash is asked of the
+    module each build, not kept by +page.py's time stamp (a lib/ edit left it stale)."""
+    files = {
+        **LINKED_ROUTE,
+        "lib/__init__.py": "",
+        "lib/conf.py": 'SLASH = "always"\n',
+        "routes/notes/+page.py": 'from lib.conf import SLASH as trailing_slash\n\ndef load(event):\n    return {"t": "Notes"}\n',
+    }
+
+    def two_edits(site: Path) -> None:
+        (site / "lib/conf.py").write_text('SLASH = "never"\n')
+        result = run_ssg("build", "-C", str(site), "--out", str(tmp_path / "out"), "--jobs", jobs, env=ENV)
+        assert result.returncode == 0, result.stderr
+        (site / "routes/notes/+page.py").write_text('trailing_slash = "always"\n\ndef load(event):\n    return {"t": "Notes"}\n')
+
+    assert_incremental_is_clean(tmp_path, files, two_edits, jobs=jobs, settle=1.1)  # +page.py's stamp trusted
+    assert '<a href="/notes/">' in (tmp_path / "out/index.html").read_text()

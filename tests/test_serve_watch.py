@@ -271,3 +271,18 @@ def test_an_edit_to_the_file_a_symlinked_template_points_to_reloads(tmp_path):
         assert about.wait_message()[0]["action"] == "reload"
         assert first.wait_message()[0]["action"] == "none"
         assert "edited through the link" in client.get("/about/").text
+
+
+def test_a_route_module_added_beside_a_template_updates_the_pages_that_link_to_it(tmp_path):
+    """The new module sets trailing_slash: a page rendered before links to /about as that
+    route now wants, though it recorded no file that was not there."""
+    site = copy_fixture(tmp_path)
+    module = site / "routes/about/+page.py"
+    text = module.read_text()
+    module.unlink()
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        (home,) = tabs(server, client, "/")
+        assert 'href="/about/"' in client.get("/").text
+        module.write_text(text + 'trailing_slash = "never"\n')
+        assert home.wait_message()[0]["action"] == "reload"
+        assert 'href="/about"' in client.get("/").text

@@ -401,7 +401,8 @@ class DevApp:
 
     def _rescan(self) -> tuple[set[str], bool]:
         """A route file or folder came or went: re-read the manifest. Return the keys whose
-        route or params changed, and whether everything must reload (the tree is broken)."""
+        route or params changed, and whether everything must reload (the tree is broken, or
+        a route's own files changed)."""
         try:
             manifest = manifest_mod.scan(self.root)
         except SsgError as exc:
@@ -409,9 +410,13 @@ class DevApp:
             self.log(f"error: {exc}")
             return set(), True
         old, self.site.manifest = self.site.manifest, manifest
-        for route in old.routes:
-            if manifest.by_id(route.id) != route:
-                self.props.drop(route.id)
+        changed = [route for route in old.routes if manifest.by_id(route.id) != route]
+        for route in changed:
+            self.props.drop(route.id)
+        if changed:
+            # A route gained or lost a module or a layout: any page that links to it may
+            # read an option it sets now (trailing_slash), and none recorded a file it lacked.
+            return set(), True
         moved = {key for key in self.graph.deps if self._match(old, key) != self._match(manifest, key)}
         return moved, False
 
