@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from conftest import run_ssg
@@ -160,58 +161,57 @@ class _Cached(BaseHTTPRequestHandler):
         pass
 
 
-def test_absolute_get_is_cached_on_disk_across_builds_and_revalidated(tmp_path):
+@pytest.fixture
+def cached_api():
+    """A local server whose answers carry an ETag (version v1 until a test changes it)."""
     _Cached.version, _Cached.log = "v1", []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Cached)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    api = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        root = write_site(tmp_path / "s", {
-            "routes/+page.py": f"async def load(event):\n    return {{'v': (await event.fetch('{api}/data')).json()['version']}}\n",
-            "routes/+page.html": "{{ data.v }}",
-        })
-        for expected in ("v1", "v1"):
-            assert run_ssg("build", "-C", str(root)).returncode == 0
-            assert (root / "build/index.html").read_text() == expected
-        _Cached.version = "v2"
-        assert run_ssg("build", "-C", str(root)).returncode == 0
-        assert (root / "build/index.html").read_text() == "v2"
-        # First build downloads; the second revalidates (304, body from the disk cache);
-        # the third sees the new ETag and downloads again.
-        assert [status for _, status in _Cached.log] == [200, 304, 200]
-        assert list((root / ".ssg-cache/http").glob("*.json"))
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _fetching_site(root: Path, api: str) -> Path:
+    """A page that shows the version the local server answers with."""
+    return write_site(root, {
+        "routes/+page.py": f"async def load(event):\n    return {{'v': (await event.fetch('{api}/data')).json()['version']}}\n",
+        "routes/+page.html": "{{ data.v }}",
+    })
+
+
+def test_absolute_get_is_cached_on_disk_across_builds_and_revalidated(tmp_path, cached_api):
+    root = _fetching_site(tmp_path / "s", cached_api)
+    for expected in ("v1", "v1"):
+        assert run_ssg("build", "-C", str(root)).returncode == 0
+        assert (root / "build/index.html").read_text() == expected
+    _Cached.version = "v2"
+    assert run_ssg("build", "-C", str(root)).returncode == 0
+    assert (root / "build/index.html").read_text() == "v2"
+    # First build downloads; the second revalidates (304, body from the disk cache);
+    # the third sees the new ETag and downloads again.
+    assert [status for _, status in _Cached.log] == [200, 304, 200]
+    assert list((root / ".ssg-cache/http").glob("*.json"))
 
 
 @pytest.mark.parametrize("damage", ["a bit flipped in the body", "a key renamed", "--fresh"])
-def test_a_stored_answer_that_is_not_what_was_stored_is_fetched_again(tmp_path, damage):
+def test_a_stored_answer_that_is_not_what_was_stored_is_fetched_again(tmp_path, cached_api, damage):
     """The disk cache of remote answers is sealed with a CRC-32 and each field checked: a
     damaged answer is never used (wrong pages) nor fails the site's own load; and --fresh
     reads none of it."""
-    _Cached.version, _Cached.log = "v1", []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Cached)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    api = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        root = write_site(tmp_path / "s", {
-            "routes/+page.py": f"async def load(event):\n    return {{'v': (await event.fetch('{api}/data')).json()['version']}}\n",
-            "routes/+page.html": "{{ data.v }}",
-        })
-        assert run_ssg("build", "-C", str(root)).returncode == 0
-        (stored,) = (root / ".ssg-cache/http").glob("*.json")
-        data = stored.read_bytes()
-        if damage == "a bit flipped in the body":
-            at = data.index(b"eyJ") + 1  # {"version": "v1"} base64-encoded; the "y" made "Y"
-            stored.write_bytes(data[:at] + bytes([data[at] ^ 0x20]) + data[at + 1 :])
-        elif damage == "a key renamed":
-            stored.write_bytes(data.replace(b'"headers"', b'"Headers"'))
-        result = run_ssg("build", "-C", str(root), *(["--fresh"] if damage == "--fresh" else []))
-        assert result.returncode == 0, result.stderr
-        assert (root / "build/index.html").read_text() == "v1"
-        assert [status for _, status in _Cached.log] == [200, 200], "fetched again, not revalidated"
-        assert not list((root / ".ssg-cache/http").glob("*.tmp"))
-    finally:
-        server.shutdown()
-        server.server_close()
+    root = _fetching_site(tmp_path / "s", cached_api)
+    assert run_ssg("build", "-C", str(root)).returncode == 0
+    (stored,) = (root / ".ssg-cache/http").glob("*.json")
+    data = stored.read_bytes()
+    if damage == "a bit flipped in the body":
+        at = data.index(b"eyJ") + 1  # {"version": "v1"} base64-encoded; the "y" made "Y"
+        stored.write_bytes(data[:at] + bytes([data[at] ^ 0x20]) + data[at + 1 :])
+    elif damage == "a key renamed":
+        stored.write_bytes(data.replace(b'"headers"', b'"Headers"'))
+    result = run_ssg("build", "-C", str(root), *(["--fresh"] if damage == "--fresh" else []))
+    assert result.returncode == 0, result.stderr
+    assert (root / "build/index.html").read_text() == "v1"
+    assert [status for _, status in _Cached.log] == [200, 200], "fetched again, not revalidated"
+    assert not list((root / ".ssg-cache/http").glob("*.tmp"))

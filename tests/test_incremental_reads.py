@@ -414,15 +414,20 @@ def test_a_file_beside_the_posts_that_no_collection_lists_renders_nothing(tmp_pa
     assert result.returncode == 0 and "rendered /" not in result.stderr, result.stderr
 
 
+SITE_MODULE = {  # a page that shows a constant of lib/m.py
+    "lib/__init__.py": "",
+    "lib/m.py": 'NAME = "m"\n',
+    "routes/+page.py": "from lib.m import NAME\n\ndef load(event):\n    return {'n': NAME}\n",
+    "routes/+page.html": "<p>{{ data.n }}</p>",
+}
+
+
 def test_a_swap_file_beside_the_site_modules_during_a_build_leaves_the_next_build_incremental(tmp_path):
     """While vim has lib/m.py open, its swap file sits beside it: the build that renders an
     edited post records lib/ as it lists it, and the next edit renders that post alone."""
     site = write_site(tmp_path / "site", {
-        "lib/__init__.py": "",
-        "lib/m.py": 'NAME = "m"\n',
+        **SITE_MODULE,
         "content/posts/a.md": "---\ntitle: A1\n---\nA.\n",
-        "routes/+page.py": "from lib.m import NAME\n\ndef load(event):\n    return {'n': NAME}\n",
-        "routes/+page.html": "<p>{{ data.n }}</p>",
         "routes/a/+page.py": 'from ssg.content import collection\n\ndef load(event):\n    return {"t": collection("posts").get("a").title}\n',
         "routes/a/+page.html": "{{ data.t }}",
     })
@@ -437,13 +442,7 @@ def test_a_swap_file_beside_the_site_modules_during_a_build_leaves_the_next_buil
 
 
 def test_an_editors_swap_file_beside_the_site_modules_renders_nothing(tmp_path):
-    site = write_site(tmp_path / "site", {
-        "lib/__init__.py": "",
-        "lib/m.py": 'NAME = "m"\n',
-        "routes/+page.py": "from lib.m import NAME\n\ndef load(event):\n    return {'n': NAME}\n",
-        "routes/+page.html": "<p>{{ data.n }}</p>",
-        "routes/about/+page.html": "about",
-    })
+    site = write_site(tmp_path / "site", {**SITE_MODULE, "routes/about/+page.html": "about"})
     out = tmp_path / "out"
     assert run_ssg("build", "-C", str(site), "--out", str(out), env=ENV).returncode == 0
     (site / "lib/.m.py.swp").write_bytes(b"vim swap")
