@@ -814,21 +814,24 @@ class Cache:
         payload["id"] = os.urandom(8).hex()  # the journal's entries name the record they follow
         tmp = self.dir / f".{FILE}.{os.getpid()}"
         tmp.write_bytes(MAGIC + seal(marshal.dumps(payload)))
-        _remove(self.dir / FILE, only_a_folder=True)  # a folder there (not ours) would refuse the rename
-        os.replace(tmp, self.dir / FILE)
+        try:
+            os.replace(tmp, self.dir / FILE)
+        except IsADirectoryError:  # a folder at its name refuses the rename
+            _remove(self.dir / FILE)
+            os.replace(tmp, self.dir / FILE)
         _remove(self.dir / JOURNAL)  # its patches are in the record now
         gitignore = self.dir / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("*\n")
 
 
-def _remove(path: Path, *, only_a_folder: bool = False) -> None:
+def _remove(path: Path) -> None:
     """Delete a file of the cache, or whatever stands at its name: .ssg-cache/ is ssg's
     own, so a folder there is removed too (a build that ends in a traceback for it helps
     no one)."""
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
-    elif not only_a_folder:
+    else:
         path.unlink(missing_ok=True)
 
 

@@ -58,16 +58,16 @@ async def render(site: Site, writer: output.Writer, path: str, props: Any = None
         r.path, r.kind, r.status, r.route.id if r.route else None, r.params,
         location=r.location, fetched=r.fetched, deps=r.deps, failure=r.failure, digests=r.digests,
     )
-    base = site.config.base_path
     read: set[str] = set()
     with tracking(read):  # the file names and URLs read the route's options (and its layouts')
-        _write_files(site, writer, r, done, base, crawl_links)
+        _write_files(site, writer, r, done, crawl_links)
     if new := read.difference(done.deps):
         done.deps = sorted({*done.deps, *new})
     return done
 
 
-def _write_files(site: Site, writer: output.Writer, r: Rendered, done: Done, base: str, crawl_links: bool) -> None:
+def _write_files(site: Site, writer: output.Writer, r: Rendered, done: Done, crawl_links: bool) -> None:
+    base = site.config.base_path
     if r.kind == "page":
         canonical = site.canonical(r.path, r.route)
         done.url = base + canonical

@@ -51,6 +51,7 @@ def left_aside(name: str) -> bool:
     below them, and folders of code count no file there (see cache.is_code_file)."""
     return name in SKIP or name.startswith(".")
 
+
 Status = tuple[int, int, int]  # (changed_at(st), st_size, st_ino); of an output file, st_mtime_ns
 
 # A source changed this close to the walk could change again within the same tick of the
@@ -171,7 +172,8 @@ def _differing(out: Path, recorded: Iterable[tuple[str, Sequence[int]]]) -> Iter
     base, stat, lstat = str(out) + "/", os.stat, os.lstat
     for rel, status in recorded:
         try:
-            st = lstat(base + rel) if rel else stat(base)
+            # A folder by its name without the "/", which would follow a link.
+            st = lstat(base + rel.removesuffix("/")) if rel else stat(base)
         except OSError:
             yield rel
             continue
@@ -179,13 +181,14 @@ def _differing(out: Path, recorded: Iterable[tuple[str, Sequence[int]]]) -> Iter
             yield rel
 
 
-def _damaged_files(out: Path, files: tuple[list[str], array], folders: dict[str, Status] | None) -> list[str]:
+def _damaged_files(out: Path, files: tuple[list[str], array], folders: Iterable[str]) -> list[str]:
     """The output files that changed or vanished since they were recorded, and every file
-    below a recorded folder that is now a symlink (the files are where it points: the
-    build would write into, or replace, a folder that is not its own)."""
+    below one of `folders` (recorded folders that may have become a symlink: those whose
+    status changed, where that is known) that is now a symlink: the files are where the
+    link points, and the build would write into, or replace, a folder not its own."""
     found = list(_differing(out, _rows(*files)))
     base = str(out) + "/"
-    linked = tuple(rel for rel in folders or () if rel and os.path.islink(base + rel[:-1]))
+    linked = tuple(rel for rel in folders if rel and os.path.islink(base + rel[:-1]))
     if linked:
         found.extend(name for name in files[0] if name.startswith(linked))
     return found
@@ -338,7 +341,7 @@ class Check:
             return None
         found = self._scanned()
         if found is None and self._files is not None:
-            found = set(_damaged_files(self.config.out_dir, self._files, self._recorded_folders))
+            found = set(_damaged_files(self.config.out_dir, self._files, self._recorded_folders or ()))
         return found
 
     def scan_for_damage(self) -> None:
@@ -382,10 +385,11 @@ class Check:
             # First whether a folder of the output changed (one byte: the no-change check
             # waits for it), then the files that did.
             folders = self._recorded_folders
-            os.write(write, b"?" if folders is None else b"1" if _any_differ(self.config.out_dir, folders.items()) else b"0")
+            moved = list(_differing(self.config.out_dir, folders.items())) if folders is not None else []
+            os.write(write, b"?" if folders is None else b"1" if moved else b"0")
             if self._files is None:
                 return  # an unreadable list: the parent finds it so too
-            data = marshal.dumps(_damaged_files(self.config.out_dir, self._files, folders))
+            data = marshal.dumps(_damaged_files(self.config.out_dir, self._files, moved))
             with os.fdopen(write, "wb") as pipe:
                 pipe.write(data)
             code = 0

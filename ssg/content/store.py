@@ -180,7 +180,7 @@ class SiteContent:
         the listing reports the clash. So a page that asks for one entry fails only for
         that file, as in a build that reuses it, not for every bad file of the folder."""
         if not isinstance(self._listings.get(name), Listing) and _PLAIN_SLUG.fullmatch(slug) is not None and is_markdown_file(f"{name}/{slug}.md"):
-            candidates = tuple(f"content/{name}/{rel}" for rel in (f"{slug}.md", f"{slug}/index.md") if is_markdown_file(rel))  # not in a folder left aside
+            candidates = (f"content/{name}/{slug}.md", f"content/{name}/{slug}/index.md")
             for rel in candidates:
                 record(rel)
             found = [rel for rel in candidates if os.path.isfile(os.path.join(self.root, rel))]
