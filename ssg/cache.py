@@ -54,7 +54,7 @@ from .content.store import is_markdown_file, known_hash, summary_hash
 from .context import SUMMARY, dep_file, option_named, parts_of
 from .render import Done
 from .site import Site
-from .uptodate import RACY_NS, Status, changed_at, left_aside
+from .uptodate import RACY_NS, Status, changed_at, left_aside, remove
 
 FORMAT = 13  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed; 9: records read when asked; 10: deps packed; 11: stats as a table; 12: links to static files kept (the crawl skips them); 13: build.cache and each journal entry sealed with a CRC-32
 FILE = "build.cache"
@@ -651,7 +651,7 @@ class Cache:
 
     def forget(self) -> None:
         """Delete the previous build's record (the output is about to change in place)."""
-        _remove(self.dir / FILE)
+        remove(self.dir / FILE)
         self._forgotten = True
 
     def begin_patch(self) -> None:
@@ -817,22 +817,12 @@ class Cache:
         try:
             os.replace(tmp, self.dir / FILE)
         except IsADirectoryError:  # a folder at its name refuses the rename
-            _remove(self.dir / FILE)
+            remove(self.dir / FILE)
             os.replace(tmp, self.dir / FILE)
-        _remove(self.dir / JOURNAL)  # its patches are in the record now
+        remove(self.dir / JOURNAL)  # its patches are in the record now
         gitignore = self.dir / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("*\n")
-
-
-def _remove(path: Path) -> None:
-    """Delete a file of the cache, or whatever stands at its name: .ssg-cache/ is ssg's
-    own, so a folder there is removed too (a build that ends in a traceback for it helps
-    no one)."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)
 
 
 def _replay(raw: dict[str, Any], journal: Path) -> int | None:

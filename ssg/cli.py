@@ -117,7 +117,7 @@ def _build(args: argparse.Namespace) -> int:
         if check.unchanged and not args.fresh and not args.report:
             check.close(cancel=True)
             out = config.out_dir
-            if any(name.startswith(f".{out.name}.") for name in _names_in(out.parent)):
+            if uptodate.work_folders(out):
                 from .output import remove_leftovers  # of a build killed since, which changed nothing
 
                 remove_leftovers(out)
@@ -144,14 +144,6 @@ def _build(args: argparse.Namespace) -> int:
     if _held is not None:
         _held.append((check, summary))  # freed by the exit, not one by one (see run())
     return 0 if summary.ok else 1
-
-
-def _names_in(folder: Path) -> list[str]:
-    """The names in a folder; none when it cannot be listed (write-only, gone)."""
-    try:
-        return os.listdir(folder)
-    except OSError:
-        return []
 
 
 def _routes(args: argparse.Namespace) -> int:

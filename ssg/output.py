@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SsgError
+from .uptodate import work_folder, work_folders
 
 
 class UnsafePath(SsgError):
@@ -83,7 +84,7 @@ class Writer:
         # Files of the previous output changed or deleted since it was written (never
         # kept), or None when unknown: then each kept file is checked to exist.
         self.damaged = damaged
-        self.staging = out.with_name(f".{out.name}.staging-{os.getpid()}")
+        self.staging = work_folder(out, "staging", os.getpid())
         self._prefix = os.path.join(self.staging, "")  # + a checked relative name: its path, no Path made
         self.written: dict[str, int] = {}  # rel -> size, every file this build wrote
         self._folders: set[str] = set()  # every folder that holds a written file
@@ -206,7 +207,7 @@ class Writer:
         if _exchange(self.staging, self.out):
             shutil.rmtree(self.staging)  # it now holds the previous output
             return
-        old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+        old = work_folder(self.out, "old", os.getpid())
         os.rename(self.out, old)
         os.rename(self.staging, self.out)
         shutil.rmtree(old, ignore_errors=True)
@@ -278,8 +279,8 @@ def _write_file(path: str, body: bytes) -> None:
 def remove_leftovers(out: Path, *, own: Path | None = None) -> None:
     """Remove the staging and old folders a killed earlier build left beside `out` (and
     `own`, a staging folder of this process's); a build still running keeps its own."""
-    for stale in sorted(out.parent.glob(f".{out.name}.staging-*")) + sorted(out.parent.glob(f".{out.name}.old-*")):
-        if stale == own or not _running(stale.name.rsplit("-", 1)[-1]):
+    for stale, pid in work_folders(out):
+        if stale == own or not _running(pid):
             shutil.rmtree(stale, ignore_errors=True)
 
 

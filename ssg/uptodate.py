@@ -59,6 +59,27 @@ Status = tuple[int, int, int]  # (changed_at(st), st_size, st_ino); of an output
 RACY_NS = 1_000_000_000
 
 
+def work_folder(out: Path, kind: str, pid: int) -> Path:
+    """A build's own folder beside its output: `.<out>.staging-<pid>` holds what it
+    writes, `.<out>.old-<pid>` the output it swaps out."""
+    return out.with_name(f".{out.name}.{kind}-{pid}")
+
+
+def work_folder_pid(out: Path, name: str) -> str | None:
+    """The process id a name beside `out` gives, if it is a build's work folder."""
+    kind, dash, pid = name.removeprefix(f".{out.name}.").partition("-")
+    return pid if name.startswith(f".{out.name}.") and kind in ("staging", "old") and dash else None
+
+
+def work_folders(out: Path) -> list[tuple[Path, str]]:
+    """The work folders beside `out`, of builds running or killed, each with its process id."""
+    try:
+        names = sorted(os.listdir(out.parent))
+    except OSError:  # write-only, gone
+        return []
+    return [(out.parent / name, pid) for name in names if (pid := work_folder_pid(out, name)) is not None]
+
+
 def changed_at(st: os.stat_result) -> int:
     """When a source last changed: its ctime, unless its mtime is later (a clock set back).
     An edit that keeps the size and sets the old mtime back (touch -d, a tool restoring
@@ -78,7 +99,7 @@ def key(config: Any) -> str:
 def sources(root: Path, out: Path) -> dict[str, Status]:
     """The status of every file and folder below the site folder that a build could read."""
     found: dict[str, Status] = {}
-    skip_prefix = os.path.join(str(out.parent), f".{out.name}.")  # staging folders
+    out_parent = str(out.parent)
     seen: set[tuple[int, int]] = set()
 
     def walk(folder: str, rel: str) -> None:
@@ -94,8 +115,8 @@ def sources(root: Path, out: Path) -> dict[str, Status]:
                 if not is_dir:
                     found[rel + e.name] = (changed_at(st), st.st_size, st.st_ino)
                     continue
-                if e.path == out_path or (st.st_dev, st.st_ino) == out_id or e.path.startswith(skip_prefix) or (st.st_dev, st.st_ino) in seen:
-                    continue  # the output (also by a symlink to it), a staging folder, a folder seen
+                if e.path == out_path or (st.st_dev, st.st_ino) == out_id or (folder == out_parent and work_folder_pid(out, e.name) is not None) or (st.st_dev, st.st_ino) in seen:
+                    continue  # the output (also by a symlink to it), a build's work folder, a folder seen
                 if not rel and (e.name.startswith(".") or os.path.exists(os.path.join(e.path, "pyvenv.cfg"))):
                     continue
                 seen.add((st.st_dev, st.st_ino))
@@ -489,17 +510,19 @@ def one_build_at_a_time(root: Path) -> Iterator[None]:
     except ImportError:  # not POSIX
         yield
         return
+    lock = root / ".ssg-cache" / "lock"
     try:
-        # No records yet, nothing to mix; and a build refused for its options writes nothing.
-        fd = os.open(root / ".ssg-cache" / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        fd = _open_lock(lock)
     except OSError:
+        # No records yet, nothing to mix (a build refused for its options writes
+        # nothing); or a read-only site folder.
         yield
         return
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print(f"waiting for another ssg build of {root} to finish (it holds {root / '.ssg-cache' / 'lock'})", file=sys.stderr, flush=True)
+            print(f"waiting for another ssg build of {root} to finish (it holds {lock})", file=sys.stderr, flush=True)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
             except OSError:
@@ -509,6 +532,32 @@ def one_build_at_a_time(root: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _open_lock(lock: Path) -> int:
+    """The lock file, opened. Anything else at its name (a folder, a dangling symlink)
+    would leave every build unlocked: it is removed, with a warning."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+    try:
+        return os.open(lock, flags, 0o666)
+    except (IsADirectoryError, FileNotFoundError):
+        if not os.path.lexists(lock):
+            raise  # no .ssg-cache/ yet
+    remove(lock)
+    print(f"warning: {lock} was no lock file; removed it", file=sys.stderr, flush=True)
+    return os.open(lock, flags, 0o666)
+
+
+def remove(path: Path) -> None:
+    """Delete a file of the cache, or whatever stands at its name: .ssg-cache/ is ssg's
+    own, so a folder there is removed too (a build that ends in a traceback for it helps
+    no one), and a symlink, never what it points to."""
+    if path.is_dir() and not path.is_symlink():
+        import shutil
+
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _digest(root: Path, rel: str) -> str:

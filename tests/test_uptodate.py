@@ -370,6 +370,16 @@ def test_a_build_with_nothing_to_do_removes_what_a_killed_build_left(built):
     assert not left.exists() and snapshot(out) == expected
 
 
+def test_the_source_walk_passes_over_the_work_folders_beside_an_output_inside_the_site(tmp_path):
+    root, out = tmp_path / "site", tmp_path / "site/sub/build"
+    for name in (".build.staging-12", ".build.old-3", ".build.notes", ".build.staging"):
+        (root / "sub" / name).mkdir(parents=True)
+        (root / "sub" / name / "page.html").write_text("x")
+    assert sorted(rel for rel in uptodate.sources(root, out) if rel.endswith(".html")) == [
+        "sub/.build.notes/page.html", "sub/.build.staging/page.html",
+    ]
+
+
 def test_a_new_content_file_is_noticed(built):
     site, out, _ = built
     (site / "content/posts/post-9.md").write_text("---\ntitle: Nine\ndate: 2024-09-01\ntags: [t9]\n---\nNine.\n")
@@ -482,6 +492,23 @@ def test_a_second_build_of_the_site_waits_for_the_first(tmp_path):
     _, rest = second.communicate(timeout=60)
     assert second.returncode == 0, rest
     assert (tmp_path / "out/index.html").read_text() == "<h1>Hi</h1>"
+
+
+@pytest.mark.parametrize("damage", ["a folder", "a dangling symlink"])
+def test_a_lock_that_is_no_file_is_replaced_with_a_warning(tmp_path, damage):
+    # Else no build could take the lock, and two at once would mix their records unseen.
+    site = write_site(tmp_path / "site", {"routes/+page.html": "<h1>Hi</h1>"})
+    lock = site / ".ssg-cache/lock"
+    lock.parent.mkdir()
+    if damage == "a folder":
+        (lock / "inside").mkdir(parents=True)
+    else:
+        lock.symlink_to(tmp_path / "gone/lock")
+    stderr = build(site, tmp_path / "out")
+    assert f"warning: {lock} was no lock file; removed it" in stderr
+    assert lock.is_file() and not lock.is_symlink()
+    assert (tmp_path / "out/index.html").read_text() == "<h1>Hi</h1>"
+    assert "no lock file" not in build(site, tmp_path / "out"), "warned once"
 
 
 class _Remote(BaseHTTPRequestHandler):
