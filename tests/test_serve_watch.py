@@ -127,6 +127,20 @@ def test_a_route_folder_added_and_removed_updates_the_routes(site, server, clien
     wait_until(lambda: client.get("/fresh/").status_code == 404, what="the route to go away")
 
 
+def test_a_route_folder_added_with_a_site_module_edit_is_found(site, server, client):
+    # One batch that reloads everything (lib/ changed) must still read the routes again.
+    assert client.get("/fresh/").status_code == 404
+    before = batches(server)
+    module = site / "lib/notes.py"
+    edit(module, module.read_text().replace('GREETING = "hello"', 'GREETING = "bonjour"'))
+    (site / "routes/fresh").mkdir()
+    (site / "routes/fresh/+page.html").write_text('<h1 id="fresh">Fresh</h1>')
+    wait_until(lambda: batches(server) > before, what="the batch")
+    assert server.output.count("changed ") == before + 1, "both in one batch: " + server.output
+    wait_until(lambda: client.get("/fresh/").status_code == 200, what="the new route")
+    assert '<p id="greeting">bonjour</p>' in client.get("/notes/first/").text
+
+
 def test_a_broken_routes_tree_is_shown_and_recovers(site, server, client):
     (about,) = tabs(server, client, "/about/")
     bad = site / "routes/+Page.html"

@@ -348,8 +348,10 @@ class DevApp:
             if self.site is not None and c.path.startswith("routes/"):
                 self.site.modules.forget(c.path)
         everything = todo.site_code or self.broken is not None
+        reopened = False  # a new Site, with its routes read afresh
         if todo.config or self.broken is not None:
-            everything = self._reopen() or everything
+            reopened = self._reopen()
+            everything = reopened or everything
         elif todo.site_code:
             self._purge_site_code()
         if self.site is not None and todo.templates:
@@ -357,8 +359,11 @@ class DevApp:
         if self.site is not None and todo.content:
             _forget_content(self.site)
         moved: set[str] = set()
-        if todo.structural and not everything:
-            moved, everything = self._rescan()
+        if todo.structural and not reopened and self.site is not None:
+            # Also when everything reloads anyway (lib/ saved in the same batch): the
+            # routes must still be read again, or a new route's pages are not found.
+            moved, routes_changed = self._rescan()
+            everything = everything or routes_changed
         non_css = any(not is_css(c) for c in changes)
         if everything:
             affected = set(self.graph.deps)
