@@ -37,7 +37,7 @@ class Site:
         self.templates = Templates(self.root, url=self.url, asset=self.asset, preload=config.preload)
         self.generated_at = (now or build_time()).isoformat().replace("+00:00", "Z")
         self._client = None
-        # Answers that depend only on the routes and their modules (see _remembered).
+        # Answers that depend only on the routes and their modules (see remembered).
         self._memo: dict[tuple, tuple[Any, tuple[str, ...]]] = {}
         self.jobs = 1  # processes the build renders on (content scans use as many); set by build()
 
@@ -49,7 +49,7 @@ class Site:
 
     def option(self, route: Route, name: str) -> Any:
         """A page option (`prerender`, `trailing_slash`): the page's, else the nearest layout's, else config."""
-        return self._remembered(("option", route.id, name), lambda: self._option(route, name))
+        return self.remembered(("option", route.id, name), lambda: self._option(route, name))
 
     def _option(self, route: Route, name: str) -> Any:
         files = [route.module, route.server] + [layout.module for layout in reversed(route.layouts)]
@@ -90,7 +90,7 @@ class Site:
         if bare == "/":
             return "/"
         if route is None:
-            return self._remembered(("canonical", bare), lambda: self._canonical(bare))
+            return self.remembered(("canonical", bare), lambda: self._canonical(bare))
         return self._slashed(bare, route)
 
     def _canonical(self, bare: str) -> str:
@@ -103,11 +103,11 @@ class Site:
         return bare
 
     def forget_remembered(self) -> None:
-        """Drop what _remembered() kept: the dev server calls it on every change, before it
+        """Drop what remembered() kept: the dev server calls it on every change, before it
         drops modules or reads routes/ again (a build changes neither)."""
         self._memo = {}
 
-    def _remembered(self, key: tuple, compute: Callable[[], Any]) -> Any:
+    def remembered(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """compute(), once per key while the routes and their modules stay the same (a page
         links to the same few routes again and again). What it read is recorded again on
         every use, so each page that asks has it among its deps."""

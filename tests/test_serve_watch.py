@@ -300,3 +300,39 @@ def test_a_route_module_added_beside_a_template_updates_the_pages_that_link_to_i
         module.write_text(text + 'trailing_slash = "never"\n')
         assert home.wait_message()[0]["action"] == "reload"
         assert 'href="/about"' in client.get("/").text
+
+
+def test_a_layout_module_that_sets_trailing_slash_updates_the_urls_of_content(tmp_path):
+    """A listing shows each post's URL, which follows the trailing_slash of the posts'
+    route: set in a layout module that already existed, it changes every such URL."""
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "content/posts/_collection.yaml": "route: /posts/[slug]\n",
+        "content/posts/a.md": "---\ntitle: A\n---\nBody of a.\n",
+        "routes/+page.py": """
+            from ssg.content import collection
+
+            def load(event):
+                return {"posts": [post.preview() for post in collection("posts")]}
+        """,
+        "routes/+page.html": '{% for post in data.posts %}<a href="{{ post.url }}">{{ post.title }}</a>{% endfor %}',
+        "routes/posts/+layout.py": "def load(event):\n    return {}\n",
+        "routes/posts/[slug]/+page.py": """
+            from ssg.content import collection
+
+            def entries():
+                return [{"slug": post.slug} for post in collection("posts")]
+
+            def load(event):
+                return {"title": collection("posts").get(event.params["slug"]).title}
+        """,
+        "routes/posts/[slug]/+page.html": "{{ data.title }}",
+    })
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        (home,) = tabs(server, client, "/")
+        assert 'href="/posts/a/"' in client.get("/").text
+        # Written in place (as `cat >` or some editors do): a change, not a new file.
+        (site / "routes/posts/+layout.py").write_text('trailing_slash = "never"\n\ndef load(event):\n    return {}\n')
+        assert home.wait_message()[0]["action"] == "reload"
+        assert 'href="/posts/a"' in client.get("/").text

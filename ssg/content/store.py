@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from ..context import active_site, front_matter, record, tracking
+from ..context import active_site, front_matter, record
 from ..uptodate import left_aside
 from . import diskcache, schema as schema_mod
 from .entry import Entry
@@ -138,7 +138,6 @@ class SiteContent:
         self._listings: dict[str, Listing | ContentError] = {}
         self._entries: dict[str, Entry | ContentError] = {}
         self._schemas: dict[str, tuple[Schema, Route | None] | ContentError] = {}
-        self._urls: dict[str, tuple[str | None, tuple[str, ...]]] = {}  # rel -> (URL, what computing it read)
         self._summaries: dict[str, tuple[str, tuple]] = {}  # body key -> (summary, links), fetched for a listing
         self._fetched: set[str] = set()  # collections whose summaries were fetched in one go
         # Every file but those being read was listed without error by the last build (the
@@ -286,21 +285,9 @@ class SiteContent:
 
     def url_for(self, rel: str) -> str | None:
         """The URL (base path applied) of the page that renders a content file, or None.
-        Computed once; what it read (the route's modules, for its trailing slash) is
-        recorded again on every use, so each page that shows the URL has them among its deps."""
-        known = self._urls.get(rel)
-        if known is None:
-            read: set[str] = set()
-            try:
-                with tracking(read):
-                    known = self._urls[rel] = (self._url_for(rel), tuple(sorted(read)))
-            finally:
-                for dep in read:  # also when it raised
-                    record(dep)
-            return known[0]
-        for dep in known[1]:
-            record(dep)
-        return known[0]
+        Computed once while the routes and their modules stay the same (Site.remembered:
+        `ssg serve` forgets it on every change), its reads recorded on every use."""
+        return self.site.remembered(("content url", rel), lambda: self._url_for(rel))
 
     def _url_for(self, rel: str) -> str | None:
         parts = rel.split("/")
