@@ -336,3 +336,30 @@ def test_a_layout_module_that_sets_trailing_slash_updates_the_urls_of_content(tm
         (site / "routes/posts/+layout.py").write_text('trailing_slash = "never"\n\ndef load(event):\n    return {}\n')
         assert home.wait_message()[0]["action"] == "reload"
         assert 'href="/posts/a"' in client.get("/").text
+
+
+def test_turning_highlighting_off_renders_the_bodies_again(tmp_path):
+    """Bodies rendered before the config edit were highlighted: none is reused after it."""
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "ssg.toml": "highlight = true\n",
+        "content/posts/_collection.yaml": "route: /posts/[slug]\n",
+        "content/posts/a.md": "---\ntitle: A\n---\n```python\nprint(1)\n```\n",
+        "routes/posts/[slug]/+page.py": """
+            from ssg.content import collection
+
+            def entries():
+                return [{"slug": post.slug} for post in collection("posts")]
+
+            def load(event):
+                return {"post": collection("posts").get(event.params["slug"])}
+        """,
+        "routes/posts/[slug]/+page.html": "{{ data.post.html }}",
+    })
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        (page,) = tabs(server, client, "/posts/a/")
+        assert '<pre class="highlight">' in client.get("/posts/a/").text
+        edit(site / "ssg.toml", "highlight = false\n")
+        assert page.wait_message()[0]["action"] == "reload"
+        assert '<pre><code class="language-python">print(1)' in client.get("/posts/a/").text

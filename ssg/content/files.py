@@ -32,6 +32,7 @@ class Rendered:
     body: RenderedBody  # whole, or (once evicted, see Files.keep) its summary alone
     page_url: str | None
     links: tuple[tuple[str, str], ...]  # (.md file or site path, URL it became) for each such link
+    engine: str | None  # the identity of the engine (and its options) that rendered it
     whole: bool = True
 
 

@@ -324,12 +324,17 @@ class SiteContent:
         found = self._summaries.pop(key, None) or self._fetch_summaries(identity, parsed, key)
         if found is None or not self._links_hold(found[1]):
             return None
-        parsed.rendered = Rendered(RenderedBody("", (), found[0]), page_url, found[1], whole=False)
+        parsed.rendered = Rendered(RenderedBody("", (), found[0]), page_url, found[1], identity, whole=False)
         return found[0]
 
     def _still_valid(self, parsed: Parsed) -> Rendered | None:
+        """The body's rendering this process made or read, unless its page's URL, a URL it
+        links to or the engine's options (`ssg serve` after a config edit) changed since."""
         cached = parsed.rendered
-        if cached is not None and cached.page_url == self.url_for(parsed.rel) and self._links_hold(cached.links):
+        if (
+            cached is not None and cached.page_url == self.url_for(parsed.rel)
+            and cached.engine == diskcache.engine_identity(engine()) and self._links_hold(cached.links)
+        ):
             return cached
         return None
 
@@ -362,18 +367,18 @@ class SiteContent:
             return cached.body
         disk = self.files.disk
         md = engine()
-        identity = diskcache.engine_identity(md) if diskcache.reading_bodies() or diskcache.writing() else None
+        identity = diskcache.engine_identity(md)
         if identity is not None and diskcache.reading_bodies():
             found = disk.get_body(disk.body_key(identity, parsed.rel, parsed.body_hash, page_url))
             if found is not None and self._links_hold(found[1]):
-                parsed.rendered = Rendered(found[0], page_url, found[1])
+                parsed.rendered = Rendered(found[0], page_url, found[1], identity)
                 self.files.keep(parsed)
                 return found[0]
         links: list[tuple[str, str]] = []
         text = parsed.body  # read again: a Parsed keeps no body text (see Files._parse)
         body = md.render(text, links=self._resolver(parsed, links), page_url=page_url)
         parsed.text = None
-        parsed.rendered = Rendered(body, page_url, tuple(links))
+        parsed.rendered = Rendered(body, page_url, tuple(links), identity)
         self.files.keep(parsed)
         if identity is not None and diskcache.writing():
             disk.put_body(disk.body_key(identity, parsed.rel, parsed.body_hash, page_url), body, tuple(dict.fromkeys(links)))
