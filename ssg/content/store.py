@@ -173,15 +173,18 @@ class SiteContent:
             self.trusted, self.files.edited = False, set()
 
     def by_slug(self, name: str, slug: str) -> Entry | None:
-        """A collection's entry with this slug (drafts too). Unless the folder was listed
-        without error, a plain slug (one segment, no hidden name) reads `<slug>.md` or
-        `<slug>/index.md` alone, both recorded (one added later may clash); when both exist,
-        the listing reports the clash. So a page that asks for one entry fails only for
-        that file, as in a build that reuses it, not for every bad file of the folder."""
-        if not isinstance(self._listings.get(name), Listing) and _PLAIN_SLUG.fullmatch(slug) is not None and is_markdown_file(f"{name}/{slug}.md"):
+        """A collection's entry with this slug (drafts too). Both files that could hold it,
+        `<slug>.md` and `<slug>/index.md`, are recorded: one added later may clash. Unless
+        the folder was listed without error, a plain slug (one segment, no hidden name)
+        reads those two alone; when both exist, the listing reports the clash. So a page
+        that asks for one entry fails only for that file, as in a build that reuses it, not
+        for every bad file of the folder."""
+        candidates = ()
+        if slug and all(_PLAIN_SLUG.fullmatch(part) for part in slug.split("/")):
             candidates = (f"content/{name}/{slug}.md", f"content/{name}/{slug}/index.md")
             for rel in candidates:
-                record(rel)
+                record(rel)  # also when the listing answers: the one missing may come, and clash
+        if not isinstance(self._listings.get(name), Listing) and candidates and "/" not in slug and is_markdown_file(f"{name}/{slug}.md"):
             found = [rel for rel in candidates if os.path.isfile(os.path.join(self.root, rel))]
             if not found:
                 return None
