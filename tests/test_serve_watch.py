@@ -363,3 +363,46 @@ def test_turning_highlighting_off_renders_the_bodies_again(tmp_path):
         edit(site / "ssg.toml", "highlight = false\n")
         assert page.wait_message()[0]["action"] == "reload"
         assert '<pre><code class="language-python">print(1)' in client.get("/posts/a/").text
+
+
+def test_a_post_deleted_and_back_returns_to_the_listing(tmp_path):
+    """While it was gone, a request for its page recorded its name; its return is still a
+    file new to the folder, which the listing must show again (an undo, a git checkout)."""
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "content/posts/_collection.yaml": "route: /posts/[slug]\n",
+        "content/posts/a.md": "---\ntitle: Alpha\n---\nA.\n",
+        "content/posts/b.md": "---\ntitle: Beta\n---\nB.\n",
+        "routes/+page.py": """
+            from ssg.content import collection
+
+            def load(event):
+                return {"titles": [post.title for post in collection("posts")]}
+        """,
+        "routes/+page.html": "{{ data.titles | join(',') }}",
+        "routes/posts/[slug]/+page.py": """
+            from ssg import error
+            from ssg.content import collection
+
+            def entries():
+                return [{"slug": post.slug} for post in collection("posts")]
+
+            def load(event):
+                post = collection("posts").get(event.params["slug"])
+                if post is None:
+                    error(404, "no such post")
+                return {"title": post.title}
+        """,
+        "routes/posts/[slug]/+page.html": "{{ data.title }}",
+    })
+    post = site / "content/posts/b.md"
+    text = post.read_text()
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        assert client.get("/").text.startswith("Alpha,Beta")
+        post.unlink()
+        wait_until(lambda: client.get("/").text.startswith("Alpha<"), what="Beta to leave the listing")
+        assert client.get("/posts/b/").status_code == 404
+        post.write_text(text)
+        wait_until(lambda: client.get("/").text.startswith("Alpha,Beta"), what="Beta back in the listing")
+        assert client.get("/posts/b/").text.startswith("Beta")

@@ -84,10 +84,11 @@ def hits(changes: list[Change], known: Collection[str]) -> set[str]:
                 found.add(part)  # a listing that read only its front matter or summary: which may have changed
         if c.path in known:
             found.add(c.path)
-            if c.kind == "created" and not c.is_dir:
-                continue  # an editor's atomic save renames a new file over one a render read
         if c.kind == "modified" and not c.is_dir:
             continue
+        # Created: an editor's atomic save renames a new file over one a render read, but
+        # the file may also be new to its folder (deleted, then back), though a page that
+        # looked for it while it was gone recorded its name: the folder's listers too.
         parts = c.path.split("/")
         for i in range(1, len(parts)):
             folder = "/".join(parts[:i])
