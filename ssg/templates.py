@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -94,9 +93,18 @@ class Environment(jinja2.Environment):
             record(_rel(self.root, exc.filename) or exc.filename)
 
     def _missing(self, name: Any) -> None:
-        if isinstance(name, str):
-            with contextlib.suppress(jinja2.TemplateNotFound):  # a name no file could have ("../x")
-                record("/".join(split_template_path(name)))  # in templates/, the site-wide key sees it
+        """Record each file the loader looked for (templates/x.html, then x.html at the
+        site root): the page renders again once one exists."""
+        if not isinstance(name, str):
+            return
+        try:
+            rel = "/".join(split_template_path(name))
+        except jinja2.TemplateNotFound:  # a name no file could have ("../x")
+            return
+        for folder in getattr(self.loader, "searchpath", ()):
+            found = _rel(self.root, os.path.join(folder, rel))
+            if found is not None:
+                record(found)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:

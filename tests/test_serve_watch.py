@@ -271,6 +271,21 @@ def test_an_include_from_a_folder_of_the_site_root_is_watched_once_read(site, se
     wait_until(lambda: "from partials, edited" in client.get("/about/").text)
 
 
+def test_an_include_missing_from_templates_renders_once_it_is_there(tmp_path):
+    """The loader looks in templates/ first: the page recorded that name too, not only a
+    file at the site root."""
+    site = copy_fixture(tmp_path)
+    (site / "templates").mkdir()
+    template = site / "routes/about/+page.html"
+    template.write_text(template.read_text() + '{% include "note.html" ignore missing %}')
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        (about,) = tabs(server, client, "/about/")
+        assert "from templates" not in client.get("/about/").text
+        (site / "templates/note.html").write_text("<p>from templates</p>")
+        assert about.wait_message()[0]["action"] == "reload"
+        assert "from templates" in client.get("/about/").text
+
+
 def test_an_edit_to_the_file_a_symlinked_template_points_to_reloads(tmp_path):
     """The watcher names the file edited, not the link a render loaded it through."""
     site = copy_fixture(tmp_path)
