@@ -116,6 +116,23 @@ def test_redirect_from_a_load(client):
     assert data.status_code == 404 and data.json()["type"] == "error"
 
 
+def test_a_redirect_with_a_query_and_a_fragment_answers_the_location_the_build_writes(tmp_path):
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "routes/+page.html": '<a href="/old/">old</a>',
+        "routes/old/+page.py": 'from ssg import redirect\n\ndef load(event):\n    redirect(302, "/about/?tab=2#top")\n',
+        "routes/old/+page.html": "",
+        "routes/about/+page.html": '<h1 id="top">About</h1>',
+    })
+    result = run_ssg("build", "-C", str(site), "--out", str(tmp_path / "out"), env={**os.environ, **EPOCH})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out/_redirects").read_text().split() == ["/old/", "/about/?tab=2#top", "302"]
+    with Server("serve", site, env=EPOCH) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        response = client.get("/old/")
+        assert response.status_code == 302 and response.headers["location"] == "/about/?tab=2#top"
+
+
 def test_page_headers_from_set_headers(client):
     response = client.get("/headers/")
     assert response.headers["x-fixture"] == "yes"

@@ -292,8 +292,7 @@ class DevApp:
         r = page.rendered
         headers = {**r.headers, **NO_STORE}
         if r.kind == "redirect":
-            location = r.location or "/"
-            headers["location"] = location_header(location) if location.startswith("/") else quote(location, safe=":/?#[]@!$&'()*+,;=%~")
+            headers["location"] = _redirect_location(r.location or "/")
             return Reply(r.status, r.body, r.content_type, headers)
         if r.failure is not None:
             if r.route is not None and not r.route.is_page:
@@ -481,6 +480,16 @@ def _same_origin(req: Incoming) -> bool:
     """Whether a browser request comes from a page of this server (or from no page at all)."""
     origin = req.header("origin")
     return origin is None or origin == f"http://{req.header('host')}"
+
+
+def _redirect_location(location: str) -> str:
+    """A redirect()'s target as a Location header: as the build writes it, but never
+    leaving the origin when it names a path ("//host" is kept on this one)."""
+    if not location.startswith("/"):
+        return quote(location, safe=":/?#[]@!$&'()*+,;=%~")
+    path, hash_, fragment = location.partition("#")
+    path, _, query = path.partition("?")
+    return location_header(path, query) + hash_ + quote(fragment, safe=":/?#[]@!$&'()*+,;=%~")
 
 
 def _redirect(path: str, query: str) -> Reply:
