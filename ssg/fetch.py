@@ -80,7 +80,9 @@ async def _remote(site: Site, route_id: str, url: str, method: str, **kwargs: An
     stored = _load(site, url) if cacheable else None
     response = await _request(site, route_id, url, method, _validators(stored), **kwargs)
     if stored is not None and response.status_code == 304:
-        return httpx.Response(stored["status"], headers=stored["headers"], content=stored["body"], request=response.request)
+        # The stored answer, with the headers the 304 sends updated (RFC 9111, 4.3.4).
+        headers = {**stored["headers"], **_kept(response.headers)}
+        return httpx.Response(stored["status"], headers=headers, content=stored["body"], request=response.request)
     if cacheable and response.status_code == 200 and ("etag" in response.headers or "last-modified" in response.headers):
         _store(site, url, response)
     return response
@@ -113,7 +115,7 @@ def _load(site: Site, url: str) -> dict | None:
         stored = json.loads(diskcache.unseal(_cache_file(site, url).read_bytes()).tobytes())
         headers = stored["headers"]
         if (
-            stored["url"] != url or type(stored["status"]) is not int or type(headers) is not dict
+            stored.get("format") != CACHE_FORMAT or stored["url"] != url or type(stored["status"]) is not int or type(headers) is not dict
             or not all(type(k) is str and type(v) is str for k, v in headers.items())
         ):
             return None
@@ -122,12 +124,26 @@ def _load(site: Site, url: str) -> dict | None:
         return None  # missing or damaged: fetch it again
 
 
+# 2: every header kept (1 had content-type, etag and last-modified alone: a load that read
+# another, X-Total-Count say, got nothing from a revalidated answer).
+CACHE_FORMAT = 2
+# Not replayed: the body is kept decoded, whole, with no connection behind it.
+_TRANSFER_HEADERS = frozenset({"connection", "content-encoding", "content-length", "keep-alive", "transfer-encoding"})
+
+
+def _kept(headers: httpx.Headers) -> dict[str, str]:
+    """An answer's headers as the cache replays them (lower-cased names; a repeated one joined)."""
+    return {k: v for k, v in headers.items() if k not in _TRANSFER_HEADERS}
+
+
 def _store(site: Site, url: str, response: httpx.Response) -> None:
     from .content import diskcache
 
     file = _cache_file(site, url)
-    keep = {k: v for k, v in response.headers.items() if k in ("content-type", "etag", "last-modified")}
-    payload = {"url": url, "status": response.status_code, "headers": keep, "body": base64.b64encode(response.content).decode()}
+    payload = {
+        "format": CACHE_FORMAT, "url": url, "status": response.status_code, "headers": _kept(response.headers),
+        "body": base64.b64encode(response.content).decode(),
+    }
     tmp = file.with_suffix(f".{os.getpid()}.tmp")  # workers may store at once: write, then rename
     try:
         file.parent.mkdir(parents=True, exist_ok=True)

@@ -153,6 +153,7 @@ class _Cached(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("content-type", "application/json")
         self.send_header("etag", etag)
+        self.send_header("x-total-count", "42")  # a header a 304 does not send again
         self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -194,6 +195,23 @@ def test_absolute_get_is_cached_on_disk_across_builds_and_revalidated(tmp_path, 
     # the third sees the new ETag and downloads again.
     assert [status for _, status in _Cached.log] == [200, 304, 200]
     assert list((root / ".ssg-cache/http").glob("*.json"))
+
+
+def test_a_revalidated_answer_keeps_every_header_of_the_stored_one(tmp_path, cached_api):
+    root = write_site(tmp_path / "s", {
+        "routes/+page.py": (
+            "async def load(event):\n"
+            f"    response = await event.fetch('{cached_api}/data')\n"
+            "    return {'v': response.json()['version'], 'total': response.headers.get('x-total-count'),"
+            " 'type': response.headers.get('content-type'), 'length': response.headers.get('content-length')}\n"
+        ),
+        "routes/+page.html": "{{ data.v }} {{ data.total }} {{ data.type }} {{ data.length }}",
+    })
+    for _ in range(2):
+        result = run_ssg("build", "-C", str(root))
+        assert result.returncode == 0, result.stderr
+        assert (root / "build/index.html").read_text() == "v1 42 application/json 17"
+    assert [status for _, status in _Cached.log] == [200, 304]
 
 
 @pytest.mark.parametrize("damage", ["a bit flipped in the body", "a key renamed", "--fresh"])
