@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from . import __version__, config as config_mod
-from .errors import ConfigError, SsgError, UsageError
+from .errors import ConfigError, InterruptedAfterOutput, SsgError, UsageError
 
 STARTER = Path(__file__).parent / "starter"
 
@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     except SsgError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except InterruptedAfterOutput:
+        print("interrupted once the new output was in place", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("interrupted; the previous output is untouched", file=sys.stderr)
         return 130

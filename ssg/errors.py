@@ -32,6 +32,11 @@ class SsgError(Exception):
         return f"{self.message}\n  {self.hint}" if self.hint else self.message
 
 
+class InterruptedAfterOutput(KeyboardInterrupt):
+    """Ctrl-C held while a build put its output in place, landing once it was: the new
+    output is there, whole."""
+
+
 class UsageError(SsgError):
     exit_code = 2
 

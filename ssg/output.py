@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import SsgError
+from .errors import InterruptedAfterOutput, SsgError
 from .uptodate import work_folder, work_folders
 
 
@@ -241,13 +241,21 @@ class Writer:
 
 @contextlib.contextmanager
 def signals_held() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM while the output is put in place; they land right after."""
+    """Hold Ctrl-C and SIGTERM while the output is put in place; they land right after,
+    Ctrl-C as InterruptedAfterOutput when the block finished (the output is the new one)."""
     held = {signal.SIGINT, signal.SIGTERM}
     signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    finished = False
     try:
         yield
+        finished = True
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+        try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)  # a held signal's handler runs in this call
+        except KeyboardInterrupt:
+            if not finished:
+                raise
+            raise InterruptedAfterOutput() from None
 
 
 def _place(source: str, out: Path, rel: str) -> None:

@@ -128,6 +128,24 @@ def test_interrupted_build_cleans_up_and_leaves_the_previous_output(slow_site, t
     assert leftovers(tmp_path) == []
 
 
+def test_ctrl_c_held_while_the_output_is_put_in_place_says_it_is_in_place():
+    """Ctrl-C while the output moves in lands once it is there: the message must not say
+    the previous output is untouched. A Ctrl-C during a failing step is plain."""
+    from ssg.errors import InterruptedAfterOutput
+    from ssg.output import signals_held
+
+    with pytest.raises(InterruptedAfterOutput):
+        with signals_held():
+            os.kill(os.getpid(), signal.SIGINT)  # held until the block ends
+            moved_in = True
+    assert moved_in
+    with pytest.raises(KeyboardInterrupt) as raised:
+        with signals_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            raise OSError("the move failed")
+    assert type(raised.value) is KeyboardInterrupt
+
+
 def test_a_new_build_removes_dead_builds_staging_but_not_a_running_ones(tmp_path):
     out = tmp_path / "out"
     dead = tmp_path / ".out.staging-999999999"  # above Linux's pid_max: no such process
