@@ -421,3 +421,34 @@ def test_a_post_deleted_and_back_returns_to_the_listing(tmp_path):
         post.write_text(text)
         wait_until(lambda: client.get("/").text.startswith("Alpha,Beta"), what="Beta back in the listing")
         assert client.get("/posts/b/").text.startswith("Beta")
+
+
+@pytest.mark.parametrize("linked", ["content/posts/b.md", "routes/posts/[slug]/+page.py"])
+def test_an_edit_to_the_file_a_symlink_points_to_renders_its_readers_again(tmp_path, linked):
+    """The watcher names the file edited, not the link a page read it through."""
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "content/posts/_collection.yaml": "route: /posts/[slug]\n",
+        "content/posts/a.md": "---\ntitle: Alpha\n---\nA.\n",
+        "content/posts/b.md": "---\ntitle: Beta\n---\nB.\n",
+        "routes/posts/[slug]/+page.py": """
+            from ssg.content import collection
+
+            def entries():
+                return [{"slug": post.slug} for post in collection("posts")]
+
+            def load(event):
+                return {"title": collection("posts").get(event.params["slug"]).title + " v1"}
+        """,
+        "routes/posts/[slug]/+page.html": "{{ data.title }}",
+    })
+    target = site / "shared" / os.path.basename(linked)
+    target.parent.mkdir()
+    (site / linked).rename(target)
+    (site / linked).symlink_to(os.path.relpath(target, (site / linked).parent))
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        assert client.get("/posts/b/").text.startswith("Beta v1")
+        target.write_text(target.read_text().replace("Beta", "Bravo").replace(" v1", " v2"))
+        expected = "Bravo v1" if linked.endswith(".md") else "Beta v2"
+        wait_until(lambda: client.get("/posts/b/").text.startswith(expected), what=expected)

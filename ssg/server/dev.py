@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from .. import config as config_mod
 from .. import context
 from .. import manifest as manifest_mod
 from .. import templates as templates_mod
+from ..context import dep_file
 from ..errors import SsgError
 from ..manifest import Manifest, Route
 from ..request import Request
@@ -75,6 +77,10 @@ class DevApp:
         self.cache: dict[str, Page] = {}  # render key -> its current render (prerendered GETs)
         self.inflight: dict[str, asyncio.Future[Page]] = {}
         self.printed: set[tuple[Any, ...]] = set()  # failures already printed since the last save
+        # A dep reached through a symlink (content/a.md -> _src/a.md), by the name the
+        # watcher reports an edit under: its real path in the site.
+        self.aliases: dict[str, set[str]] = {}
+        self._resolved: dict[str, str | None] = {}  # dep -> its real path when that differs, per batch
         self._module_count = 0
         self._watched_tops: set[str] = set()  # top folders _watch_folders_read() asked to watch
         self._script = SCRIPT_SOURCE.read_bytes()
@@ -278,6 +284,7 @@ class DevApp:
         if method in ("GET", "HEAD"):
             # What entries() read is not recorded here: it decides only the props, and a change
             # there reloads just the pages whose props changed (Props.refresh).
+            self._note_aliases(rendered.deps)
             if self.graph.record(key, frozenset(rendered.deps), failed=rendered.kind == "error") and rendered.status < 400:
                 self.log(f"ok: {key} renders again")
             # A file changed while this rendered: serve it, but do not keep it.
@@ -333,6 +340,11 @@ class DevApp:
 
     def _apply(self, changes: list[Change]) -> None:
         started = time.perf_counter()
+        # An edit to a file some page read through a symlink is an edit to that name too.
+        changes = changes + [
+            Change(alias, c.kind, c.is_dir) for c in changes for alias in sorted(self.aliases.get(c.path, ())) if alias != c.path
+        ]
+        self._resolved.clear()
         out = Path(self.site.config.out).parts[0] if self.site is not None else "build"
         todo = plan(changes, out=out, watched=self.watcher.trees() if self.watcher is not None else ())
         if not todo.changes:
@@ -435,6 +447,23 @@ class DevApp:
         if self.site is not None:
             self.site.modules.forget()
         self._module_count = 0
+
+    def _note_aliases(self, deps: Iterable[str]) -> None:
+        """Map the real path of each dep read through a symlink back to the dep."""
+        root = os.path.realpath(self.root)
+        for dep in deps:
+            real = self._resolved.get(dep, "")
+            if real == "":
+                real = None
+                if "://" not in dep and not dep.endswith("/"):
+                    path = os.path.join(root, dep_file(dep))
+                    resolved = os.path.realpath(path)
+                    if resolved != path and resolved.startswith(root + os.sep):
+                        real = resolved[len(root) + 1 :].replace(os.sep, "/")
+                self._resolved[dep] = real
+            if real is not None:
+                self.aliases.setdefault(real, set()).add(dep_file(dep))
+                self._watch_folders_read([real])  # the watcher hears of an edit by this name
 
     def _watch_folders_read(self, deps: list[str]) -> None:
         """Watch the top folders of what a page read outside the usual ones: an include
