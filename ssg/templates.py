@@ -84,9 +84,35 @@ class Environment(jinja2.Environment):
             # A symlink: the file it points to as well, when in the site (ssg serve hears of
             # an edit by that name).
             target = _rel(self.root, os.path.realpath(template.filename)) if template.filename else None
-            deps = self._files[template.filename] = (dep,) if target in (None, dep) or os.path.isabs(target) else (dep, target)
+            deps = (dep,) if target in (None, dep) or os.path.isabs(target) else (dep, target)
+            # Found at the site root: templates/ comes first, and a file there would win.
+            deps += self._shadows(template.name, dep)
+            self._files[template.filename] = deps
         for dep in deps:
             record(dep)
+
+    def _shadows(self, name: str | None, found: str) -> tuple[str, ...]:
+        """The files the loader looked for before the one it found (templates/x.html before
+        x.html at the site root)."""
+        if not name:
+            return ()
+        earlier = []
+        for rel in self._candidates(name):
+            if rel == found:
+                break
+            earlier.append(rel)
+        else:
+            return ()  # found by another name (a symlink): no earlier candidate known
+        return tuple(earlier)
+
+    def _candidates(self, name: str) -> list[str]:
+        """Each file of the loader's search path a template name could be, in order."""
+        try:
+            rel = "/".join(split_template_path(name))
+        except jinja2.TemplateNotFound:  # a name no file could have ("../x")
+            return []
+        found = (_rel(self.root, os.path.join(folder, rel)) for folder in getattr(self.loader, "searchpath", ()))
+        return [candidate for candidate in found if candidate is not None]
 
     def _broken(self, exc: jinja2.TemplateSyntaxError) -> None:
         if exc.filename:  # ssg serve renders the page again once it is mended
@@ -95,16 +121,9 @@ class Environment(jinja2.Environment):
     def _missing(self, name: Any) -> None:
         """Record each file the loader looked for (templates/x.html, then x.html at the
         site root): the page renders again once one exists."""
-        if not isinstance(name, str):
-            return
-        try:
-            rel = "/".join(split_template_path(name))
-        except jinja2.TemplateNotFound:  # a name no file could have ("../x")
-            return
-        for folder in getattr(self.loader, "searchpath", ()):
-            found = _rel(self.root, os.path.join(folder, rel))
-            if found is not None:
-                record(found)
+        if isinstance(name, str):
+            for candidate in self._candidates(name):
+                record(candidate)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:

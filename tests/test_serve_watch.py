@@ -286,6 +286,18 @@ def test_an_include_missing_from_templates_renders_once_it_is_there(tmp_path):
         assert "from templates" in client.get("/about/").text
 
 
+def test_an_include_found_at_the_root_gives_way_to_one_made_in_templates(tmp_path):
+    site = copy_fixture(tmp_path)
+    (site / "templates").mkdir()
+    (site / "widget.html").write_text("<b>root widget</b>")
+    template = site / "routes/about/+page.html"
+    template.write_text(template.read_text() + '{% include "widget.html" %}')
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        assert "root widget" in client.get("/about/").text
+        (site / "templates/widget.html").write_text("<b>templates widget</b>")
+        wait_until(lambda: "templates widget" in client.get("/about/").text, what="the include in templates/")
+
+
 def test_an_edit_to_the_file_a_symlinked_template_points_to_reloads(tmp_path):
     """The watcher names the file edited, not the link a render loaded it through."""
     site = copy_fixture(tmp_path)
