@@ -464,3 +464,18 @@ def test_an_edit_to_the_file_a_symlink_points_to_renders_its_readers_again(tmp_p
         target.write_text(target.read_text().replace("Beta", "Bravo").replace(" v1", " v2"))
         expected = "Bravo v1" if linked.endswith(".md") else "Beta v2"
         wait_until(lambda: client.get("/posts/b/").text.startswith(expected), what=expected)
+
+
+def test_a_matcher_deleted_while_a_route_uses_it_shows_the_routes_error(tmp_path):
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "params/integer.py": "def match(value):\n    return value.isdigit()\n",
+        "routes/+page.html": "<p>home</p>",
+        "routes/n/[n=integer]/+page.html": "<p>{{ page.params.n }}</p>",
+    })
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        assert client.get("/").status_code == 200
+        (site / "params/integer.py").unlink()
+        wait_until(lambda: "params/integer.py" in client.get("/").text, what="the routes error")
+        assert client.get("/").status_code == 500

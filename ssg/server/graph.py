@@ -50,9 +50,9 @@ def plan(changes: list[Change], *, out: str, watched: Collection[str]) -> Plan:
             result.config = True
         elif c.path.endswith(".py") and not c.is_dir:
             result.python.append(c)
-            if top == "routes":
+            if top in ("routes", "params"):  # the routes tree names matchers: checked on a rescan
                 result.structural = result.structural or c.kind != "modified"
-            else:
+            if top != "routes":
                 result.site_code = True
         elif top == "routes":
             result.templates = True
