@@ -93,8 +93,9 @@ class Environment(jinja2.Environment):
 
     def _shadows(self, name: str | None, found: str) -> tuple[str, ...]:
         """The files the loader looked for before the one it found (templates/x.html before
-        x.html at the site root)."""
-        if not name:
+        x.html at the site root). Not for a route's own templates, which ssg loads by
+        their path in routes/ and no file in templates/ is meant to stand in for."""
+        if not name or found.startswith("routes/"):
             return ()
         earlier = []
         for rel in self._candidates(name):
