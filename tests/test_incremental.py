@@ -405,3 +405,26 @@ def test_the_output_folder_named_two_ways_is_the_same_build(tmp_path):
     reasons = set(re.findall(r"^rendered \S+: (.*)$", result.stderr, re.M))
     assert reasons == {"routes/tags/[tag]/+page.py changed"}, result.stderr
     assert "/about" not in rendered_paths(result.stderr)
+
+
+def test_a_summary_linking_to_a_broken_route_module_fails_as_a_clean_build_does(tmp_path):
+    # Whether a summary changed is known by rendering it; its link to /pricing asks the
+    # route's trailing_slash option, whose module is broken now. The build reports each
+    # page that fails, as a clean build would, rather than stopping at the check.
+    site = tmp_path / "site"
+    (site / "routes/pricing").mkdir(parents=True)
+    (site / "content").mkdir()
+    (site / "content/about.md").write_text("---\ntitle: About\n---\nWe sell, see [pricing](/pricing).\n")
+    (site / "routes/+page.py").write_text('from ssg.content import entry\n\ndef load(event):\n    return {"about": entry("about.md")}\n')
+    (site / "routes/+page.html").write_text("<h1>{{ data.about.title }}</h1>{{ data.about.summary }}")
+    (site / "routes/pricing/+page.py").write_text("def load(event):\n    return {}\n")
+    (site / "routes/pricing/+page.html").write_text("<p>pricing</p>")
+    build(site, tmp_path / "out")
+    (site / "routes/pricing/+page.py").write_text('trailing_slash = "ignore"\n\ndef load(event):\n    return {}\n')
+    edit(site, "content/about.md", "We sell,", "We sell things,")
+    report = tmp_path / "report.json"
+    result = run_ssg("build", "-C", str(site), "--out", str(tmp_path / "out"), "--report", str(report), env=env())
+    assert result.returncode == 1
+    assert 'error: 500 /: routes/pricing/+page.py: trailing_slash must be "always" or "never"' in result.stderr
+    assert "build failed with 2 error(s)" in result.stderr
+    assert report.is_file()

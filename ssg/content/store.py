@@ -84,8 +84,10 @@ def summary_hash(rel: str) -> str:
     content = current()
     try:
         return text_digest(content.summary(content.files.get(rel)))
-    except ContentError:
-        return "unreadable"  # the page that reads it renders again, and reports why
+    except Exception:
+        # Unreadable, or its links reach a route module that fails to import: the page
+        # that reads it renders again, and reports why, as a clean build would.
+        return "unreadable"
 
 
 def reset() -> None:
