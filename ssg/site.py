@@ -160,7 +160,9 @@ class Site:
 
     async def aclose(self) -> None:
         if self._client is not None:
-            await self._client.aclose()
+            from . import aio
+
+            await aio.wait(self._client.aclose())
             self._client = None
 
 

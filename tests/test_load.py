@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
+import sitekit
 from sitekit import open_site, render, write_site
 
 LAYOUT = {"routes/+layout.html": "<main>{{ slot }}</main>"}
+
+
+@pytest.fixture(autouse=True, params=["build", "serve"])
+def mode(request, monkeypatch):
+    """Each test twice: as a build renders (no event loop until something waits) and as
+    ssg serve does (inside a running loop)."""
+    monkeypatch.setattr(sitekit, "mode", request.param)
+    return request.param
 
 
 def test_sync_and_async_loads_merge_root_first_and_later_keys_win(tmp_path):
@@ -146,6 +157,78 @@ def test_awaitables_anywhere_in_data_resolve_concurrently(tmp_path):
     r = render(site, "/")
     assert r.status == 200, r.failure
     assert r.envelope["data"] == {"a": "A", "list": [1, {"b": {"deep": [True, "N"]}}], "task": "T"}
+
+
+def test_a_plain_load_may_return_awaitables_and_an_awaitable_object(tmp_path):
+    # No `async def` anywhere on the chain: a build starts this page with no event loop,
+    # and must still await what the loads hand back.
+    site = open_site(write_site(tmp_path / "s", {
+        "routes/+layout.py": """
+            class Load:  # a callable whose call is a coroutine, though not an async def
+                async def __call__(self, event):
+                    return {"brand": "B"}
+
+            load = Load()
+        """,
+        "routes/+layout.html": "[{{ data.brand }}]{{ slot }}",
+        "routes/+page.py": """
+            import asyncio
+
+            async def later(value):
+                await asyncio.sleep(0.01)
+                return value
+
+            async def count(event):
+                return (await event.fetch("/api/items.json")).json()["n"]
+
+            def load(event):
+                return {"n": count(event), "deep": [{"v": later("V")}]}
+        """,
+        "routes/+page.html": "{{ data.n }} {{ data.deep[0].v }}",
+        "routes/api/items.json/+server.py": "from ssg import json\n\ndef GET(event):\n    return json({'n': 3})\n",
+    }))
+    r = render(site, "/")
+    assert r.status == 200, r.failure
+    assert r.body.decode() == "[B]3 V"
+    assert r.envelope["data"]["deep"] == [{"v": "V"}]
+
+
+def test_a_failing_plain_layout_load_fails_the_page_and_the_page_load_still_runs(tmp_path):
+    site = open_site(write_site(tmp_path / "s", {
+        "routes/+layout.py": "def load(event):\n    raise ValueError('layout broke')\n",
+        "routes/+layout.html": "{{ slot }}",
+        "routes/+page.py": """
+            from pathlib import Path
+
+            def load(event):
+                (Path(__file__).parent / "page-ran").touch()
+                raise KeyError("page broke too")
+        """,
+        "routes/+page.html": "never",
+    }))
+    r = render(site, "/")
+    assert r.status == 500
+    assert "layout broke" in r.failure.message  # the failure nearest the root
+    assert (tmp_path / "s/routes/page-ran").is_file()
+
+
+def test_a_build_of_plain_loads_starts_no_event_loop(tmp_path):
+    root = write_site(tmp_path / "s", {
+        "routes/+layout.py": "def load(event):\n    return {'brand': 'B'}\n",
+        "routes/+layout.html": "{{ data.brand }}{{ slot }}",
+        "routes/+page.py": "def load(event):\n    return {'n': 1}\n",
+        "routes/+page.html": "<a href=/about>{{ data.n }}</a>",
+        "routes/about/+page.html": "about",
+    })
+    script = (
+        "import sys\nfrom ssg.cli import main\n"
+        "code = main(['build', '-C', sys.argv[1], '--jobs', '1'])\n"
+        "print(code, 'asyncio' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(root)], capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["0", "False"], result.stderr
+    assert (root / "build/index.html").read_text() == "B<a href=/about>1</a>"
+    assert (root / "build/about/index.html").is_file()
 
 
 def test_load_must_return_a_mapping(tmp_path):
