@@ -181,6 +181,8 @@ class Watcher:
             return
         if rel in ("", ".") or is_noise(rel, is_dir=is_dir):
             return
+        if kind == "created" and not is_dir and path.is_dir():
+            is_dir = True  # a symlink to a folder: inotify tells of the link, as of a file
         if is_dir and "/" not in rel:  # a top-level folder appeared or went away
             if kind == "created" and rel in self._wanted:
                 self.watch_tree(rel)

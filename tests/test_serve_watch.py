@@ -329,6 +329,23 @@ def test_a_route_module_added_beside_a_template_updates_the_pages_that_link_to_i
         assert 'href="/about"' in client.get("/").text
 
 
+def test_a_route_folder_moved_out_and_back_updates_the_pages_that_link_to_it(tmp_path):
+    """While /about has no route, url('/about') is left bare; once the folder is back, a
+    page rendered meanwhile links to it as its route wants, though it recorded nothing."""
+    site = copy_fixture(tmp_path)
+    away = tmp_path / "about-away"
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        (home,) = tabs(server, client, "/")
+        assert 'href="/about/"' in client.get("/").text
+        (site / "routes/about").rename(away)
+        assert home.wait_message()[0]["action"] == "reload"
+        assert 'href="/about"' in client.get("/").text
+        (home,) = tabs(server, client, "/")
+        away.rename(site / "routes/about")
+        assert home.wait_message()[0]["action"] == "reload"
+        assert 'href="/about/"' in client.get("/").text
+
+
 def test_a_layout_module_that_sets_trailing_slash_updates_the_urls_of_content(tmp_path):
     """A listing shows each post's URL, which follows the trailing_slash of the posts'
     route: set in a layout module that already existed, it changes every such URL."""
@@ -464,6 +481,29 @@ def test_an_edit_to_the_file_a_symlink_points_to_renders_its_readers_again(tmp_p
         target.write_text(target.read_text().replace("Beta", "Bravo").replace(" v1", " v2"))
         expected = "Bravo v1" if linked.endswith(".md") else "Beta v2"
         wait_until(lambda: client.get("/posts/b/").text.startswith(expected), what=expected)
+
+
+def test_a_symlinked_folder_made_and_retargeted_in_templates_renders_its_readers_again(tmp_path):
+    """A link to a folder arrives as a new file: what a page looked for inside it counts."""
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "routes/+page.html": '<h1>home</h1>{% include "parts/shared.html" ignore missing %}',
+        "templates/base.html": "unused",
+        "one/shared.html": "<b>one</b>",
+        "two/shared.html": "<b>two</b>",
+    })
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        (home,) = tabs(server, client, "/")
+        assert "<b>" not in client.get("/").text
+        (site / "templates/parts").symlink_to("../one")
+        assert home.wait_message()[0]["action"] == "reload"
+        assert "<b>one</b>" in client.get("/").text
+        (home,) = tabs(server, client, "/")
+        (site / "templates/parts.new").symlink_to("../two")
+        os.replace(site / "templates/parts.new", site / "templates/parts")  # ln -sfn, then mv -T
+        assert home.wait_message()[0]["action"] == "reload"
+        assert "<b>two</b>" in client.get("/").text
 
 
 def test_a_matcher_deleted_while_a_route_uses_it_shows_the_routes_error(tmp_path):

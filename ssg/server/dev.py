@@ -418,7 +418,7 @@ class DevApp:
     def _rescan(self) -> tuple[set[str], bool]:
         """A route file or folder came or went: re-read the manifest. Return the keys whose
         route or params changed, and whether everything must reload (the tree is broken, or
-        a route's own files changed)."""
+        a route came, went or changed its own files)."""
         try:
             manifest = manifest_mod.scan(self.root)
         except SsgError as exc:
@@ -429,9 +429,10 @@ class DevApp:
         changed = [route for route in old.routes if manifest.by_id(route.id) != route]
         for route in changed:
             self.props.drop(route.id)
-        if changed:
-            # A route gained or lost a module or a layout: any page that links to it may
-            # read an option it sets now (trailing_slash), and none recorded a file it lacked.
+        if changed or any(old.by_id(route.id) is None for route in manifest.routes):
+            # A route came, went, or gained or lost a module or a layout: any page that links
+            # to it may read an option it sets now (trailing_slash), and none recorded a file
+            # it lacked. The build's cache key holds the routes table for the same reason.
             return set(), True
         moved = {key for key in self.graph.deps if self._match(old, key) != self._match(manifest, key)}
         return moved, False
