@@ -8,7 +8,6 @@ import itertools
 import reprlib
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote
@@ -26,6 +25,8 @@ from .templates import CLIENT_FILE, CLIENT_SOURCE
 from .workers import Job, Pool
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from .cache import Cache
 
 BATCH = 16  # paths per round trip to a worker process
@@ -249,6 +250,8 @@ class Prerender:
 
     def run(self) -> Result:
         """Seed the queue, render every path on `jobs` processes, and judge what the crawl found."""
+        from concurrent.futures import FIRST_COMPLETED, wait  # here: an edit build renders none
+
         with collector_paused(), context.tracking(self.seed_deps):  # the seed reads every entry: long-lived objects, no garbage
             self.seed()
         # What exists now (the parsed site, the previous build's record) lives for the whole

@@ -13,14 +13,16 @@ from __future__ import annotations
 import inspect
 import os
 import signal
-from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import aio
 from .output import Writer, libc_function
 from .render import Done, render
 from .site import Site
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 @dataclass
@@ -118,6 +120,8 @@ class Pool:
     def submit(self, paths: list[str]) -> Future:
         if self.executor is not None:
             return self.executor.submit(render_batch, paths)
+        from concurrent.futures import Future  # here: an edit build makes no pool
+
         future: Future = Future()
         try:
             future.set_result(render_batch(paths))
