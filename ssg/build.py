@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import aio, context, patch, workers
+from . import context, patch, workers
 from .config import Config
 from .errors import ManifestError, SsgError, UsageError
 from .cache import Cache
@@ -104,11 +104,11 @@ def build(
                 result.problems.append(Problem("cache", build_cache.warning, "warning"))
             # 4. Everything beside the pages: 404.html, sitemap.xml, _redirects, _headers, static/.
             try:
-                aio.run(write_extras(site, writer, pre))
+                workers.loop().run_until_complete(write_extras(site, writer, pre))
             except SsgError as exc:
                 result.problems.append(Problem("write", str(exc)))
             finally:
-                aio.run(site.aclose())
+                workers.loop().run_until_complete(site.aclose())
             # 5. Swap the new output in only when nothing failed.
             if result.errors:
                 writer.abort()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -164,21 +165,14 @@ async def _request(site: Site, route_id: str, url: str, method: str, validators:
             response = await site.client().request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             if attempt < retries:
-                await _pause(attempt)
+                await asyncio.sleep(0.2 * 2**attempt)
                 continue
             raise FetchError(
                 f"{method} {url} failed after {attempt + 1} attempt(s): {type(exc).__name__}: {exc or 'no response'}"
                 f" (fetched by route {route_id})"
             ) from None
         if response.status_code >= 500 and attempt < retries:
-            await _pause(attempt)
+            await asyncio.sleep(0.2 * 2**attempt)
             continue
         return response
     raise AssertionError("unreachable")  # the loop always returns or raises
-
-
-async def _pause(attempt: int) -> None:
-    """Before a retry: 0.2 s, doubling."""
-    import asyncio
-
-    await asyncio.sleep(0.2 * 2**attempt)

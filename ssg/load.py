@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import aio
 from .errors import SsgError
 
 if TYPE_CHECKING:
-    import asyncio
-
     from .manifest import Route
     from .request import Request
 
@@ -85,7 +83,7 @@ async def call(fn: Callable[..., Any], *args: Any) -> Any:
     """Call a sync or async user function and return its result."""
     result = fn(*args)
     if inspect.isawaitable(result):
-        result = await aio.wait(result)
+        result = await result
     return result
 
 
@@ -112,7 +110,7 @@ async def resolve(value: Any) -> Any:
                 stack.append(item)
     if not slots:
         return value
-    results = await aio.gather([container[key] for container, key in slots])
+    results = await asyncio.gather(*(container[key] for container, key in slots))
     nested = False
     for (container, key), result in zip(slots, results):
         container[key] = result
@@ -132,34 +130,6 @@ async def run_chain(
 ) -> list[dict[str, Any]]:
     """Given the chain's (file, load) pairs root-first, run every load concurrently and
     return each node's own data. A load that awaits `parent()` waits for those above it."""
-
-    async def run(file: str, fn: Callable[..., Any] | None, event: Event) -> dict[str, Any]:
-        if fn is None:
-            return {}
-        data = await call(fn, event)
-        if data is None:
-            return {}
-        if not isinstance(data, Mapping):
-            raise LoadError(f"{file}: load() must return a dict, not {type(data).__name__}")
-        return await resolve(dict(data))
-
-    if aio.running():
-        results = await _concurrently(load_fns, make_event, run)
-    elif any(inspect.iscoroutinefunction(fn) for _, fn in load_fns):
-        results = await aio.wait(_concurrently(load_fns, make_event, run))
-    else:
-        results = await _in_turn(load_fns, make_event, run)
-    # Report the failure nearest the root: a page that awaited a failed parent fails with it.
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return list(results)
-
-
-async def _concurrently(load_fns, make_event, run) -> list[Any]:
-    """Each load a task: an async load waiting on I/O lets the others run."""
-    import asyncio
-
     tasks: list[asyncio.Future[dict[str, Any]]] = []
 
     def parent_of(i: int) -> Callable[[], Awaitable[dict[str, Any]]]:
@@ -171,30 +141,21 @@ async def _concurrently(load_fns, make_event, run) -> list[Any]:
 
         return parent
 
+    async def run(file: str, fn: Callable[..., Any] | None, event: Event) -> dict[str, Any]:
+        if fn is None:
+            return {}
+        data = await call(fn, event)
+        if data is None:
+            return {}
+        if not isinstance(data, Mapping):
+            raise LoadError(f"{file}: load() must return a dict, not {type(data).__name__}")
+        return await resolve(dict(data))
+
     for i, (file, fn) in enumerate(load_fns):
         tasks.append(asyncio.ensure_future(run(file, fn, make_event(parent_of(i)))))
-    return await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def _in_turn(load_fns, make_event, run) -> list[Any]:
-    """Plain-function loads, root first, with no event loop: each runs to its end, as
-    `_concurrently` runs them when none waits (each runs, whichever fails)."""
-    results: list[Any] = []
-
-    def parent_of(i: int) -> Callable[[], Awaitable[dict[str, Any]]]:
-        async def parent() -> dict[str, Any]:
-            merged: dict[str, Any] = {}
-            for own in results[:i]:
-                if isinstance(own, BaseException):
-                    raise own
-                merged.update(own)
-            return merged
-
-        return parent
-
-    for i, (file, fn) in enumerate(load_fns):
-        try:
-            results.append(await run(file, fn, make_event(parent_of(i))))
-        except Exception as exc:
-            results.append(exc)
-    return results
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    # Report the failure nearest the root: a page that awaited a failed parent fails with it.
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return list(results)

@@ -26,7 +26,7 @@ import dataclasses
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from . import aio, workers
+from . import workers
 from .cache import FEW, FIELDS, Cache, Entry, is_code_file
 from .content import store as content
 from .context import dep_file
@@ -65,13 +65,13 @@ def _patch(site: Site, cache: Cache, check: Check, files: set[str]) -> list[tupl
     writer = Writer(site.config.out_dir, update=True)
     writer.start()
     try:
-        dones = workers.render_many(site, writer, sorted(todo), {})
+        dones = workers.loop().run_until_complete(workers.render_many(site, writer, sorted(todo), {}))
         if not all(_same(done, cache.previous(key(done.path))) for done in dones):
             writer.abort()
             return None
         for rel in (rel for done in dones for rel in done.files):
             writer.claim(rel)
-        aio.run(_extras(site, cache, writer))
+        workers.loop().run_until_complete(_extras(site, cache, writer))
         with signals_held():
             cache.begin_patch()  # a build killed while it moves files in leaves no record to trust
             writer.commit(prune=False)
@@ -80,7 +80,7 @@ def _patch(site: Site, cache: Cache, check: Check, files: set[str]) -> list[tupl
         writer.abort()
         raise
     finally:
-        aio.run(site.aclose())
+        workers.loop().run_until_complete(site.aclose())
     check.record_patch(sorted(writer.written))
     return sorted(todo.items())
 

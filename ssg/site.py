@@ -160,9 +160,7 @@ class Site:
 
     async def aclose(self) -> None:
         if self._client is not None:
-            from . import aio
-
-            await aio.wait(self._client.aclose())
+            await self._client.aclose()
             self._client = None
 
 

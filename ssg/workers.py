@@ -4,19 +4,17 @@ Jinja and Markdown are CPU-bound and the GIL rules out threads, so the build for
 `jobs` processes after seeding. Forked workers inherit the parsed site (route modules,
 templates, content front matter) instead of re-reading it. Inside each worker an event
 loop renders a batch concurrently, so loads waiting on I/O overlap. With one job,
-batches run in this process through the same function. A batch whose routes have no
-`async def` function runs without an event loop (see aio.py).
+batches run in this process through the same function.
 """
 
 from __future__ import annotations
 
-import inspect
+import asyncio
 import os
 import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import aio
 from .output import Writer, libc_function
 from .render import Done, render
 from .site import Site
@@ -38,24 +36,23 @@ class Job:
 
 PR_SET_PDEATHSIG = 1
 _job: Job | None = None
+_loops: dict[int, asyncio.AbstractEventLoop] = {}
 
 
-def render_many(
+def loop() -> asyncio.AbstractEventLoop:
+    """This process's event loop, kept across batches so its HTTP client keeps its connections."""
+    pid = os.getpid()
+    if pid not in _loops:
+        _loops[pid] = asyncio.new_event_loop()
+    return _loops[pid]
+
+
+async def render_many(
     site: Site, writer: Writer, paths: list[str], props: dict[str, Any], *, crawl_links: bool = True, concurrency: int = 8,
 ) -> list[Done]:
-    """Render paths in this process: in turn when none of their routes has an `async def`
-    function, else `concurrency` at a time in an event loop, so loads waiting on I/O
-    overlap. The Markdown bodies they render go to the content cache together, at the end."""
+    """Render paths in this process, `concurrency` at a time, so loads waiting on I/O overlap.
+    The Markdown bodies they render go to the content cache together, at the end."""
     from .content import diskcache
-
-    with diskcache.for_root(site.root).held():
-        if not any(_waits(site, path) for path in paths):
-            return [aio.run(render(site, writer, path, props.get(path), crawl_links=crawl_links)) for path in paths]
-        return aio.loop().run_until_complete(_concurrently(site, writer, paths, props, crawl_links, concurrency))
-
-
-async def _concurrently(site: Site, writer: Writer, paths: list[str], props: dict[str, Any], crawl_links: bool, concurrency: int) -> list[Done]:
-    import asyncio
 
     gate = asyncio.Semaphore(concurrency)
 
@@ -63,33 +60,16 @@ async def _concurrently(site: Site, writer: Writer, paths: list[str], props: dic
         async with gate:
             return await render(site, writer, path, props.get(path), crawl_links=crawl_links)
 
-    return await asyncio.gather(*(one(p) for p in paths))
-
-
-def _waits(site: Site, path: str) -> bool:
-    """Whether the route of a path has an `async def` load or GET (a matcher or module
-    that fails says no: the render reports it)."""
-    try:
-        found = site.match(path)
-    except Exception:
-        return False
-    if found is None:
-        return False
-    route = found[0]
-    hooks = [(layout.module, "load") for layout in route.layouts] + [(route.module, "load"), (route.server, "GET")]
-    try:
-        return site.remembered(
-            ("waits", route.id),
-            lambda: any(inspect.iscoroutinefunction(getattr(site.modules.get(file), name, None)) for file, name in hooks if file),
-        )
-    except Exception:
-        return False
+    with diskcache.for_root(site.root).held():
+        return await asyncio.gather(*(one(p) for p in paths))
 
 
 def render_batch(paths: list[str]) -> list[Done]:
     job = _job
     assert job is not None, "render_batch runs only inside a Pool"
-    return render_many(job.site, job.writer, paths, job.props, crawl_links=job.crawl_links, concurrency=job.concurrency)
+    return loop().run_until_complete(
+        render_many(job.site, job.writer, paths, job.props, crawl_links=job.crawl_links, concurrency=job.concurrency)
+    )
 
 
 def _worker_init(parent: int) -> None:

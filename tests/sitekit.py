@@ -8,17 +8,12 @@ import sys
 import textwrap
 from pathlib import Path
 
-from ssg import aio, config, context
+from ssg import config, context
 from ssg.content import diskcache
 from ssg.respond import Rendered, respond
 from ssg.site import Site
 
 LAYOUT = "<main>{{ slot }}</main>"
-
-mode = "serve"
-"""How render() runs respond(): "serve", inside a running event loop, or "build", as a build
-does (with no event loop unless something waits). A test module may run each way (see
-test_load.py's `mode` fixture)."""
 
 
 def write_site(root: Path, files: dict[str, str]) -> Path:
@@ -43,12 +38,6 @@ def open_site(root: Path, **overrides) -> Site:
 
 
 def render(site: Site, path: str, **kwargs) -> Rendered:
-    if mode == "build":
-        try:
-            return aio.run(respond(site, path, **kwargs))
-        finally:
-            aio.run(site.aclose())
-
     async def go() -> Rendered:
         try:
             return await respond(site, path, **kwargs)

@@ -9,7 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import sitekit
 from conftest import run_ssg
 from sitekit import open_site, render, write_site
 
@@ -41,14 +40,6 @@ class _Api(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(params=["build", "serve"])
-def mode(request, monkeypatch):
-    """A test that renders in-process, twice: as a build renders (no event loop until
-    something waits) and as ssg serve does (inside a running loop)."""
-    monkeypatch.setattr(sitekit, "mode", request.param)
-    return request.param
-
-
 @pytest.fixture
 def api():
     _Api.hits, _Api.ports = {}, set()
@@ -76,7 +67,7 @@ def _site(tmp_path, page_py, toml=""):
     }))
 
 
-def test_relative_fetch_calls_own_endpoint_and_reads_static(tmp_path, mode):
+def test_relative_fetch_calls_own_endpoint_and_reads_static(tmp_path):
     site = _site(tmp_path, """
         async def load(event):
             items = await event.fetch("/api/items.json")
@@ -103,7 +94,7 @@ def test_fetched_endpoint_is_written_to_the_build(tmp_path):
     assert json.loads((root / "build/api/items.json").read_text()) == {"n": 3}
 
 
-def test_absolute_fetch_uses_one_shared_client_with_retries(tmp_path, api, mode):
+def test_absolute_fetch_uses_one_shared_client_with_retries(tmp_path, api):
     site = _site(tmp_path, f"""
         async def load(event):
             a = await event.fetch("{api}/a")
@@ -120,7 +111,7 @@ def test_absolute_fetch_uses_one_shared_client_with_retries(tmp_path, api, mode)
     assert f"{api}/a" in r.deps
 
 
-def test_timeout_names_url_and_route(tmp_path, api, mode):
+def test_timeout_names_url_and_route(tmp_path, api):
     site = _site(tmp_path, f"""
         async def load(event):
             await event.fetch("{api}/slow")
@@ -131,7 +122,7 @@ def test_timeout_names_url_and_route(tmp_path, api, mode):
     assert "(fetched by route /)" in r.failure.message
 
 
-def test_error_status_names_url_and_status(tmp_path, api, mode):
+def test_error_status_names_url_and_status(tmp_path, api):
     site = _site(tmp_path, f"""
         async def load(event):
             response = await event.fetch("{api}/missing")

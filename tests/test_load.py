@@ -7,18 +7,9 @@ import subprocess
 import sys
 
 import pytest
-import sitekit
 from sitekit import open_site, render, write_site
 
 LAYOUT = {"routes/+layout.html": "<main>{{ slot }}</main>"}
-
-
-@pytest.fixture(autouse=True, params=["build", "serve"])
-def mode(request, monkeypatch):
-    """Each test twice: as a build renders (no event loop until something waits) and as
-    ssg serve does (inside a running loop)."""
-    monkeypatch.setattr(sitekit, "mode", request.param)
-    return request.param
 
 
 def test_sync_and_async_loads_merge_root_first_and_later_keys_win(tmp_path):
@@ -160,8 +151,6 @@ def test_awaitables_anywhere_in_data_resolve_concurrently(tmp_path):
 
 
 def test_a_plain_load_may_return_awaitables_and_an_awaitable_object(tmp_path):
-    # No `async def` anywhere on the chain: a build starts this page with no event loop,
-    # and must still await what the loads hand back.
     site = open_site(write_site(tmp_path / "s", {
         "routes/+layout.py": """
             class Load:  # a callable whose call is a coroutine, though not an async def
@@ -174,23 +163,51 @@ def test_a_plain_load_may_return_awaitables_and_an_awaitable_object(tmp_path):
         "routes/+page.py": """
             import asyncio
 
-            async def later(value):
-                await asyncio.sleep(0.01)
-                return value
-
             async def count(event):
                 return (await event.fetch("/api/items.json")).json()["n"]
 
             def load(event):
-                return {"n": count(event), "deep": [{"v": later("V")}]}
+                task = asyncio.ensure_future(asyncio.sleep(0, result="T"))
+                return {"n": count(event), "deep": [{"task": task}]}
         """,
-        "routes/+page.html": "{{ data.n }} {{ data.deep[0].v }}",
+        "routes/+page.html": "{{ data.n }} {{ data.deep[0].task }}",
         "routes/api/items.json/+server.py": "from ssg import json\n\ndef GET(event):\n    return json({'n': 3})\n",
     }))
     r = render(site, "/")
     assert r.status == 200, r.failure
-    assert r.body.decode() == "[B]3 V"
-    assert r.envelope["data"]["deep"] == [{"v": "V"}]
+    assert r.body.decode() == "[B]3 T"
+
+
+def test_the_awaitables_of_plain_loads_overlap_across_the_pages_of_a_build(tmp_path):
+    # Each page's load is a plain function returning a coroutine that waits on "I/O", and
+    # a task: a build runs several pages' at once (the concurrency setting), not one after
+    # another, in an event loop that runs while the plain load does.
+    root = write_site(tmp_path / "s", {
+        "routes/+page.html": "home",
+        "routes/[n]/+page.py": """
+            import asyncio
+
+            state = {"now": 0, "most": 0}
+
+            def entries():
+                return [{"n": str(i)} for i in range(8)]
+
+            async def io():
+                state["now"] += 1
+                state["most"] = max(state["most"], state["now"])
+                await asyncio.sleep(0.05)
+                state["now"] -= 1
+                return state["most"]
+
+            def load(event):
+                return {"most": io(), "task": asyncio.ensure_future(asyncio.sleep(0, result="t"))}
+        """,
+        "routes/[n]/+page.html": "{{ data.most }}{{ data.task }}",
+    })
+    result = subprocess.run([sys.executable, "-m", "ssg.cli", "build", "-C", str(root), "--jobs", "1"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    most = max(int((root / f"build/{i}/index.html").read_text().removesuffix("t")) for i in range(8))
+    assert most > 1
 
 
 def test_a_failing_plain_layout_load_fails_the_page_and_the_page_load_still_runs(tmp_path):
@@ -210,25 +227,6 @@ def test_a_failing_plain_layout_load_fails_the_page_and_the_page_load_still_runs
     assert r.status == 500
     assert "layout broke" in r.failure.message  # the failure nearest the root
     assert (tmp_path / "s/routes/page-ran").is_file()
-
-
-def test_a_build_of_plain_loads_starts_no_event_loop(tmp_path):
-    root = write_site(tmp_path / "s", {
-        "routes/+layout.py": "def load(event):\n    return {'brand': 'B'}\n",
-        "routes/+layout.html": "{{ data.brand }}{{ slot }}",
-        "routes/+page.py": "def load(event):\n    return {'n': 1}\n",
-        "routes/+page.html": "<a href=/about>{{ data.n }}</a>",
-        "routes/about/+page.html": "about",
-    })
-    script = (
-        "import sys\nfrom ssg.cli import main\n"
-        "code = main(['build', '-C', sys.argv[1], '--jobs', '1'])\n"
-        "print(code, 'asyncio' in sys.modules)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", script, str(root)], capture_output=True, text=True, timeout=60)
-    assert result.stdout.split() == ["0", "False"], result.stderr
-    assert (root / "build/index.html").read_text() == "B<a href=/about>1</a>"
-    assert (root / "build/about/index.html").is_file()
 
 
 def test_load_must_return_a_mapping(tmp_path):

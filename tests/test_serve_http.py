@@ -133,6 +133,26 @@ def test_a_redirect_with_a_query_and_a_fragment_answers_the_location_the_build_w
         assert response.status_code == 302 and response.headers["location"] == "/about/?tab=2#top"
 
 
+def test_depends_from_loads_and_their_awaitables_are_in_the_same_order_as_in_the_build(tmp_path):
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "routes/+layout.py": (
+            "async def helper(event):\n    event.depends('app:layout')\n    return 1\n\n"
+            "def load(event):\n    return {'l': helper(event)}\n"
+        ),
+        "routes/+layout.html": "<main>{{ slot }}</main>",
+        "routes/+page.py": "def load(event):\n    event.depends('app:page')\n    return {}\n",
+        "routes/+page.html": "{{ data.l }}",
+    })
+    result = run_ssg("build", "-C", str(site), "--out", str(tmp_path / "out"), "--jobs", "1", env={**os.environ, **EPOCH})
+    assert result.returncode == 0, result.stderr
+    built = json.loads((tmp_path / "out/__data.json").read_text())["depends"]
+    assert sorted(built) == ["app:layout", "app:page"]
+    with Server("serve", site, env=EPOCH) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        assert client.get("/__data.json").json()["depends"] == built
+
+
 def test_page_headers_from_set_headers(client):
     response = client.get("/headers/")
     assert response.headers["x-fixture"] == "yes"
