@@ -9,12 +9,17 @@ import hashlib
 import json
 import mimetypes
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from .context import record
 from .errors import FetchError
+
+MAX_DEPTH = 16
+"""In-process fetches nested deeper than this are a loop that changes its URL each time."""
+_within: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("ssg_fetching", default=())  # (method, path) rendering, outermost first
 
 if TYPE_CHECKING:
     import httpx
@@ -47,7 +52,20 @@ async def fetch(site: Site, state: RequestState, url: str, *, route_id: str, pag
         return httpx.Response(200, headers={"content-type": type_ or "application/octet-stream"}, content=static.read_bytes(), request=request)
     from .respond import respond  # respond imports load, which imports this module
 
-    rendered = await respond(site, path, method=method)
+    # What is being rendered, outermost first: a load that fetches the path it renders for,
+    # or whose error page does (a layout load fetching a missing file renders again around
+    # the 404), would never end.
+    rendering = (*_within.get(), ("GET", _bare(page_path)))
+    this = ("GET" if method == "HEAD" else method, _bare(path))
+    if this in rendering or len(rendering) > MAX_DEPTH:
+        why = f"renders {path} again" if this in rendering else f"nests more than {MAX_DEPTH} deep"
+        chain = " -> ".join(p if m == "GET" else f"{m} {p}" for m, p in (*rendering, this))
+        raise FetchError(f"event.fetch({url!r}) in route {route_id} {why}: {chain}")
+    token = _within.set(rendering)
+    try:
+        rendered = await respond(site, path, method=method)
+    finally:
+        _within.reset(token)
     for dep in rendered.deps:
         record(dep)  # what the endpoint read, this page read too
     if rendered.kind == "endpoint" and method == "GET" and rendered.status == 200:
@@ -69,6 +87,10 @@ def _static_file(site: Site, path: str):
     with contextlib.suppress(ValueError):  # a static/ outside the site: its files are not deps
         record(candidate.relative_to(site.root.resolve()).as_posix())
     return candidate if candidate.is_file() else None
+
+
+def _bare(path: str) -> str:
+    return path.rstrip("/") or "/"
 
 
 async def _remote(site: Site, route_id: str, url: str, method: str, **kwargs: Any) -> httpx.Response:

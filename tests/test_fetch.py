@@ -94,6 +94,49 @@ def test_fetched_endpoint_is_written_to_the_build(tmp_path):
     assert json.loads((root / "build/api/items.json").read_text()) == {"n": 3}
 
 
+def test_a_load_that_fetches_its_own_page_fails_with_the_loop(tmp_path):
+    site = _site(tmp_path, """
+        async def load(event):
+            return {"s": (await event.fetch("/")).status_code}
+    """)
+    r = render(site, "/")
+    assert r.status == 500
+    assert r.failure.message == "event.fetch('/') in route / renders / again: / -> /"
+    assert r.failure.file == "routes/+page.py" and r.failure.line == 2
+
+
+def test_in_process_fetches_that_nest_without_end_fail(tmp_path):
+    # Each endpoint answers what the next one answered: the innermost, 16 fetches down, fails.
+    site = open_site(write_site(tmp_path / "s", {
+        "routes/n/[i].txt/+server.py": """
+            from ssg import text
+
+            async def GET(event):
+                following = await event.fetch(f"/n/{int(event.params['i']) + 1}.txt")
+                return text(following.text)
+        """,
+    }))
+    r = render(site, "/n/0.txt")
+    assert r.status == 200
+    assert r.body.decode().startswith(
+        "event.fetch('/n/17.txt') in route /n/[i].txt nests more than 16 deep: /n/0.txt -> /n/1.txt -> "
+    )
+
+
+def test_a_layout_that_fetches_a_missing_file_gets_a_404_and_the_build_ends(tmp_path):
+    # The 404 answer is the root +error.html inside the root layout, whose load fetches the
+    # same missing file: rendered once more, that fetch fails and the error page renders bare.
+    root = write_site(tmp_path / "s", {
+        "routes/+layout.py": "async def load(event):\n    return {'s': (await event.fetch('/missing.txt')).status_code}\n",
+        "routes/+layout.html": "<main>{{ data.s }} {{ slot }}</main>",
+        "routes/+page.html": "home",
+        "routes/+error.html": "error {{ page.status }}",
+    })
+    result = run_ssg("build", "-C", str(root))
+    assert result.returncode == 0, result.stderr
+    assert (root / "build/index.html").read_text().startswith("<main>404 home</main>")
+
+
 def test_absolute_fetch_uses_one_shared_client_with_retries(tmp_path, api):
     site = _site(tmp_path, f"""
         async def load(event):
