@@ -65,7 +65,7 @@ class Modules:
             spec.loader.exec_module(module)
         except SyntaxError as exc:
             sys.modules.pop(name, None)
-            raise ModuleError(rel, f"syntax error: {exc.msg}", line=exc.lineno, cause=exc) from exc
+            raise _syntax_error(self.root, rel, path, exc) from exc
         except Exception as exc:
             sys.modules.pop(name, None)
             raise ModuleError(rel, f"failed to import: {type(exc).__name__}: {exc}", cause=exc) from exc
@@ -78,6 +78,16 @@ class Modules:
         if not callable(match):
             raise ModuleError(f"params/{name}.py", "a matcher file must define match(value) -> bool")
         return match
+
+
+def _syntax_error(root: Path, rel: str, path: Path, exc: SyntaxError) -> ModuleError:
+    """Name the file the syntax error is in: the route module, or a module it imports."""
+    where = Path(exc.filename).resolve() if exc.filename else path.resolve()
+    if where == path.resolve():
+        return ModuleError(rel, f"syntax error: {exc.msg}", line=exc.lineno, cause=exc)
+    if where.is_relative_to(root.resolve()):
+        return ModuleError(where.relative_to(root.resolve()).as_posix(), f"syntax error: {exc.msg} (imported by {rel})", line=exc.lineno, cause=exc)
+    return ModuleError(rel, f"syntax error in {where}:{exc.lineno}: {exc.msg}", cause=exc)
 
 
 def _check_exports(rel: str, module: types.ModuleType) -> None:

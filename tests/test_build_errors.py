@@ -226,6 +226,27 @@ def test_route_module_that_fails_to_import_is_reported_once_and_the_build_goes_o
     assert f"::error file=routes/a/+page.py,line=1::{head.removeprefix('error: ')}" in result.stdout.splitlines()
 
 
+@pytest.mark.parametrize("broken, where, line", [
+    ("lib/util.py", "lib/util.py:3: syntax error: invalid syntax (imported by routes/+page.py)", 3),
+    ("routes/+page.py", "routes/+page.py:6: syntax error: invalid syntax", 6),
+])
+def test_a_syntax_error_names_the_file_it_is_in(tmp_path, broken, where, line):
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "lib/__init__.py": "",
+        "lib/util.py": "VALUE = 1\n",
+        "routes/+page.py": "from lib.util import VALUE\n\n\ndef load(event):\n    return {'v': VALUE}\n",
+        "routes/+page.html": "{{ data.v }}",
+    })
+    with open(site / broken, "a") as f:
+        f.write("\ndef broken(:\n" if broken.startswith("lib") else "def broken(:\n")
+    result = build(site, env=clean_env(GITHUB_ACTIONS="true"))
+    assert result.returncode == 1
+    assert f"error: {where}" in result.stderr.splitlines()
+    assert f"::error file={where.split(':')[0]},line={line}::" in result.stdout
+
+
 # -- 7. data that cannot be JSON --------------------------------------------------------------
 
 
