@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+import time
 
 import httpx
 from playwright.sync_api import sync_playwright
 
 from conftest import run_ssg
-from servekit import CHROMIUM, CHROMIUM_ARGS, Server, copy_fixture
+from servekit import CHROMIUM, CHROMIUM_ARGS, REPO, Server, copy_fixture, edit, wait_until
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -82,3 +86,23 @@ def test_open_tabs_reload_when_the_server_comes_back(tmp_path):
             page.wait_for_function("document.querySelector('#title')?.textContent === 'Edited while down'", timeout=15_000)
             assert page.evaluate("window.__untouched === undefined")
         browser.close()
+
+
+def test_a_log_file_inside_the_site_is_not_a_change(tmp_path):
+    """`ssg serve > serve.log` in the site folder: each line it logs must not count as a
+    save, or one save would be logged, seen, logged again, without end."""
+    site = copy_fixture(tmp_path)
+    log = site / "serve.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO)}
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "ssg.cli", "serve", "--port", "0"], stdout=out, stderr=subprocess.STDOUT, cwd=site, env=env)
+    try:
+        wait_until(lambda: "http://" in log.read_text(), what="the server to start")
+        about = site / "routes/about/+page.html"
+        edit(about, about.read_text() + "\n")
+        wait_until(lambda: "changed routes/about/+page.html" in log.read_text(), what="the save")
+        time.sleep(1.0)  # time for many more batches, were the log seen as changes
+        assert log.read_text().count("changed ") == 1, log.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

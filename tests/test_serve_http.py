@@ -153,6 +153,21 @@ def test_depends_from_loads_and_their_awaitables_are_in_the_same_order_as_in_the
         assert client.get("/__data.json").json()["depends"] == built
 
 
+def test_an_index_html_in_static_is_served_at_its_folder_as_a_static_host_does(tmp_path):
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "routes/+page.html": "home",
+        "static/guide/index.html": "<p>the guide</p>",
+    })
+    with Server("serve", site, env=EPOCH) as server, httpx.Client(base_url=server.base, follow_redirects=False, timeout=10) as client:
+        folder = client.get("/guide/")
+        assert folder.status_code == 200 and SCRIPT.sub(b"", folder.content) == b"<p>the guide</p>"
+        bare = client.get("/guide?x=1")
+        assert bare.status_code == 308 and bare.headers["location"] == "/guide/?x=1"
+        assert client.get("/guide/index.html").status_code == 200
+
+
 def test_page_headers_from_set_headers(client):
     response = client.get("/headers/")
     assert response.headers["x-fixture"] == "yes"

@@ -141,6 +141,37 @@ def test_a_route_folder_added_with_a_site_module_edit_is_found(site, server, cli
     assert '<p id="greeting">bonjour</p>' in client.get("/notes/first/").text
 
 
+def test_a_site_module_edit_saved_with_an_unchanged_config_is_picked_up(site, server, client):
+    assert '<p id="greeting">hello</p>' in client.get("/notes/first/").text
+    before = batches(server)
+    config = site / "ssg.toml"
+    module = site / "lib/notes.py"
+    edit(module, module.read_text().replace('GREETING = "hello"', 'GREETING = "bonjour"'))
+    edit(config, config.read_text() + "# saved again, nothing changed\n")
+    wait_until(lambda: batches(server) > before, what="the batch")
+    wait_until(lambda: '<p id="greeting">bonjour</p>' in client.get("/notes/first/").text, what="the new greeting")
+
+
+def test_a_data_file_beside_the_site_modules_reloads_them(tmp_path):
+    """lib/names.json, read by lib/names.py when imported: part of the site's code, as the
+    build counts it."""
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "lib/__init__.py": "",
+        "lib/names.py": "import json, pathlib\n\nNAMES = json.loads((pathlib.Path(__file__).parent / 'names.json').read_text())\n",
+        "lib/names.json": '{"k": "first"}',
+        "routes/+page.py": "from lib.names import NAMES\n\ndef load(event):\n    return {'k': NAMES['k']}\n",
+        "routes/+page.html": "<p>{{ data.k }}</p>",
+    })
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        (home,) = tabs(server, client, "/")
+        assert "<p>first</p>" in client.get("/").text
+        (site / "lib/names.json").write_text('{"k": "second"}')
+        assert home.wait_message()[0]["action"] == "reload"
+        assert "<p>second</p>" in client.get("/").text
+
+
 def test_a_broken_routes_tree_is_shown_and_recovers(site, server, client):
     (about,) = tabs(server, client, "/about/")
     bad = site / "routes/+Page.html"
@@ -380,6 +411,36 @@ def test_a_layout_module_that_sets_trailing_slash_updates_the_urls_of_content(tm
         (site / "routes/posts/+layout.py").write_text('trailing_slash = "never"\n\ndef load(event):\n    return {}\n')
         assert home.wait_message()[0]["action"] == "reload"
         assert 'href="/posts/a"' in client.get("/").text
+
+
+def test_a_collection_schema_deleted_and_back_gives_its_entries_their_urls_again(tmp_path):
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "content/news/_collection.yaml": "route: /news/[slug]\n",
+        "content/news/n1.md": "---\ntitle: One\n---\nBody.\n",
+        "routes/news/[slug]/+page.py": """
+            from ssg.content import collection
+
+            def entries():
+                return [{"slug": post.slug} for post in collection("news")]
+
+            def load(event):
+                return {"url": collection("news").get(event.params["slug"]).url}
+        """,
+        "routes/news/[slug]/+page.html": "<p>{{ data.url }}</p>",
+    })
+    schema = site / "content/news/_collection.yaml"
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        (page,) = tabs(server, client, "/news/n1/")
+        assert "<p>/news/n1/</p>" in client.get("/news/n1/").text
+        schema.unlink()
+        assert page.wait_message()[0]["action"] == "reload"
+        assert "<p>None</p>" in client.get("/news/n1/").text
+        (page,) = tabs(server, client, "/news/n1/")
+        schema.write_text("route: /news/[slug]\n")
+        assert page.wait_message()[0]["action"] == "reload"
+        assert "<p>/news/n1/</p>" in client.get("/news/n1/").text
 
 
 def test_turning_highlighting_off_renders_the_bodies_again(tmp_path):

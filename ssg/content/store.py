@@ -238,7 +238,7 @@ class SiteContent:
         entries.sort(key=lambda e: e.path)
         entries.sort(key=lambda e: sort_key(e.date), reverse=True)
         visible = entries if self.drafts else [e for e in entries if not e.draft]
-        files = [f"content/{name}/", *([schema.file] if schema.file else []), *rels]
+        files = [f"content/{name}/", f"content/{name}/{SCHEMA_FILE}", *rels]  # the schema also when missing: it may come
         self.files.disk.save_index()  # new or changed front matter, for the next process
         self.files.disk.release([rel for rel in rels if rel in self.files.parsed])  # kept parsed: the records are on disk
         return Listing(name, entries, visible, by_slug, files)
@@ -297,6 +297,7 @@ class SiteContent:
     def _url_for(self, rel: str) -> str | None:
         parts = rel.split("/")
         if len(parts) > 2:
+            record(f"content/{parts[1]}/{SCHEMA_FILE}")  # also when missing: it may come, and name the route
             route = self.schema(parts[1])[1]
             if route is not None:
                 slug = slug_of("/".join(parts[2:]))

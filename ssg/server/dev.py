@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import stat
 import sys
 import time
 import traceback
@@ -82,6 +83,8 @@ class DevApp:
         self.aliases: dict[str, set[str]] = {}
         self._resolved: dict[str, str | None] = {}  # dep -> its real path when that differs, per batch
         self._module_count = 0
+        self._code_folders: set[str] = set()  # top folders of the site modules imported (lib)
+        self._logs = _log_files()
         self._watched_tops: set[str] = set()  # top folders _watch_folders_read() asked to watch
         self._script = SCRIPT_SOURCE.read_bytes()
         self._open(config)
@@ -137,8 +140,12 @@ class DevApp:
             return await self._not_found(path)  # never a dotfile, wherever it is asked for
         if req.method in ("GET", "HEAD"):
             static = safe_file(site.config.static_dir, path)
+            if static is None and path.endswith("/"):
+                static = safe_file(site.config.static_dir, path + "index.html")  # as a static host serves it
             if static is not None:
                 return self._static(static, path)
+            if not path.endswith("/") and safe_file(site.config.static_dir, path + "/index.html") is not None:
+                return _redirect(base + path + "/", req.target.query)
             client_file = getattr(templates_mod, "CLIENT_FILE", None)  # the client runtime the build writes
             if client_file and path == "/" + client_file:
                 return Reply(200, templates_mod.CLIENT_SOURCE.read_bytes(), content_type(client_file), dict(NO_STORE))
@@ -340,13 +347,15 @@ class DevApp:
 
     def _apply(self, changes: list[Change]) -> None:
         started = time.perf_counter()
+        if self._logs:  # `ssg serve > serve.log` inside the site: its own lines are no change
+            changes = [c for c in changes if _identity(self.root / c.path) not in self._logs]
         # An edit to a file some page read through a symlink is an edit to that name too.
         changes = changes + [
             Change(alias, c.kind, c.is_dir) for c in changes for alias in sorted(self.aliases.get(c.path, ())) if alias != c.path
         ]
         self._resolved.clear()
         out = Path(self.site.config.out).parts[0] if self.site is not None else "build"
-        todo = plan(changes, out=out, watched=self.watcher.trees() if self.watcher is not None else ())
+        todo = plan(changes, out=out, watched=self.watcher.trees() if self.watcher is not None else (), code=self._code_folders)
         if not todo.changes:
             return
         changes = todo.changes
@@ -363,7 +372,7 @@ class DevApp:
         if todo.config or self.broken is not None:
             reopened = self._reopen()
             everything = reopened or everything
-        elif todo.site_code:
+        if todo.site_code and not reopened:  # a config saved unchanged reopens nothing
             self._purge_site_code()
         if self.site is not None and todo.templates:
             self.site.templates.forget()
@@ -481,7 +490,8 @@ class DevApp:
         if self.watcher is None or len(sys.modules) == self._module_count:
             return
         self._module_count = len(sys.modules)
-        for folder in sorted(sitecode.folders(self.root)):
+        self._code_folders = sitecode.folders(self.root)
+        for folder in sorted(self._code_folders):
             self.watcher.watch_tree(folder)
 
     def _prewarm(self, keys: set[str]) -> None:
@@ -528,3 +538,24 @@ def _redirect(path: str, query: str) -> Reply:
 
 def _json_reply(status: int, data: dict[str, Any]) -> Reply:
     return Reply(status, json.dumps(data, ensure_ascii=False).encode(), "application/json", dict(NO_STORE))
+
+
+def _log_files() -> set[tuple[int, int]]:
+    """The files this process's output goes to, when they are files (device, inode)."""
+    found = set()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            st = os.fstat(stream.fileno())
+        except (AttributeError, OSError, ValueError):
+            continue
+        if stat.S_ISREG(st.st_mode):
+            found.add((st.st_dev, st.st_ino))
+    return found
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino

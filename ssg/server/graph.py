@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from ..cache import is_code_file
 from ..context import parts_of
 from ..watch import Change
 
@@ -34,8 +35,10 @@ def is_css(c: Change) -> bool:
     return c.path.startswith("static/") and c.path.endswith(".css") and c.kind != "deleted"
 
 
-def plan(changes: list[Change], *, out: str, watched: Collection[str]) -> Plan:
-    """Given a batch, the output folder's name and the top-level folders watched, return its Plan.
+def plan(changes: list[Change], *, out: str, watched: Collection[str], code: Collection[str] = ()) -> Plan:
+    """Given a batch, the output folder's name, the top-level folders watched and those
+    holding the site's imported modules (lib/), return its Plan. Any file below a folder of
+    code counts as code, as in the build (lib/authors.json, read by lib/authors.py).
 
     >>> plan([Change("content/a.md", "modified")], out="build", watched={"content"}).content
     True
@@ -64,7 +67,8 @@ def plan(changes: list[Change], *, out: str, watched: Collection[str]) -> Plan:
             result.content = True
         else:
             result.templates = True  # templates/, includes beside the config: anything a loader may read
-            result.site_code = result.site_code or c.is_dir  # a folder of site modules came or went
+            # A folder of site modules came or went, or a file beside them changed.
+            result.site_code = result.site_code or c.is_dir or (top in code and is_code_file(c.path))
     return result
 
 
