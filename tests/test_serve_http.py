@@ -159,6 +159,7 @@ def test_an_index_html_in_static_is_served_at_its_folder_as_a_static_host_does(t
     site = write_site(tmp_path / "site", {
         "routes/+page.html": "home",
         "static/guide/index.html": "<p>the guide</p>",
+        "static/index.html": "the build refuses this beside routes/+page.html",
     })
     with Server("serve", site, env=EPOCH) as server, httpx.Client(base_url=server.base, follow_redirects=False, timeout=10) as client:
         folder = client.get("/guide/")
@@ -166,6 +167,7 @@ def test_an_index_html_in_static_is_served_at_its_folder_as_a_static_host_does(t
         bare = client.get("/guide?x=1")
         assert bare.status_code == 308 and bare.headers["location"] == "/guide/?x=1"
         assert client.get("/guide/index.html").status_code == 200
+        assert SCRIPT.sub(b"", client.get("/").content) == b"home"  # a route answers first
 
 
 def test_page_headers_from_set_headers(client):

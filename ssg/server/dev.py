@@ -140,12 +140,11 @@ class DevApp:
             return await self._not_found(path)  # never a dotfile, wherever it is asked for
         if req.method in ("GET", "HEAD"):
             static = safe_file(site.config.static_dir, path)
-            if static is None and path.endswith("/"):
-                static = safe_file(site.config.static_dir, path + "index.html")  # as a static host serves it
             if static is not None:
                 return self._static(static, path)
-            if not path.endswith("/") and safe_file(site.config.static_dir, path + "/index.html") is not None:
-                return _redirect(base + path + "/", req.target.query)
+            index = self._static_index(path)  # as a static host serves it
+            if index is not None:
+                return self._static(index, path) if path.endswith("/") else _redirect(base + path + "/", req.target.query)
             client_file = getattr(templates_mod, "CLIENT_FILE", None)  # the client runtime the build writes
             if client_file and path == "/" + client_file:
                 return Reply(200, templates_mod.CLIENT_SOURCE.read_bytes(), content_type(client_file), dict(NO_STORE))
@@ -196,6 +195,14 @@ class DevApp:
         else:
             error["message"] = r.body.decode("utf-8", "replace")
         return _json_reply(r.status, error)
+
+    def _static_index(self, path: str) -> Path | None:
+        """static/guide/index.html for /guide/ or /guide, where no route answers (where one
+        does, the build fails on the two files: the route's page is shown meanwhile)."""
+        index = safe_file(self.site.config.static_dir, path.rstrip("/") + "/index.html")
+        if index is None or self._route_of(render_key(path), "GET")[0] is not None:
+            return None
+        return index
 
     def _route_of(self, key: str, method: str) -> tuple[Route | None, bool]:
         """Given a render key, return (its route or None, whether it renders live with a request)."""
