@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +189,12 @@ class Templates:
         except jinja2.UndefinedError as exc:
             file, line = template_frame(exc, self.root)
             raise TemplateError(f"undefined: {exc.message}", file=file or name, line=line) from exc
+
+    def read_any(self, paths: Iterable[str]) -> bool:
+        """Whether a template compiled so far was read from one of these files (site-relative):
+        an include may name any file below the site root (static/logo.svg, content/x.html)."""
+        sources = {dep for deps in self.env._files.values() for dep in deps}
+        return not sources.isdisjoint(paths)
 
     def forget(self) -> None:
         """Drop compiled templates (a source changed)."""

@@ -443,6 +443,27 @@ def test_a_collection_schema_deleted_and_back_gives_its_entries_their_urls_again
         assert "<p>/news/n1/</p>" in client.get("/news/n1/").text
 
 
+def test_an_include_of_a_file_in_static_or_content_is_compiled_again_once_edited(tmp_path):
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "routes/+layout.html": '<style>{% include "static/style.css" %}</style>{% include "content/note.html" %}{{ slot }}',
+        "routes/+page.html": "home",
+        "static/style.css": "p{color:red}",
+        "content/note.html": "<p>note one</p>",
+    })
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        (home,) = tabs(server, client, "/")
+        assert "<style>p{color:red}</style><p>note one</p>home" in client.get("/").text
+        edit(site / "content/note.html", "<p>note two</p>")
+        assert home.wait_message()[0]["action"] == "reload"
+        assert "<p>note two</p>" in client.get("/").text
+        (home,) = tabs(server, client, "/")
+        edit(site / "static/style.css", "p{color:blue}")
+        home.wait_message()  # a stylesheet: swapped in tabs that link it; this page includes it
+        wait_until(lambda: "<style>p{color:blue}</style>" in client.get("/").text, what="the new stylesheet text")
+
+
 def test_turning_highlighting_off_renders_the_bodies_again(tmp_path):
     """Bodies rendered before the config edit were highlighted: none is reused after it."""
     from sitekit import write_site

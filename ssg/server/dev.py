@@ -381,7 +381,7 @@ class DevApp:
             everything = reopened or everything
         if todo.site_code and not reopened:  # a config saved unchanged reopens nothing
             self._purge_site_code()
-        if self.site is not None and todo.templates:
+        if self.site is not None and (todo.templates or self.site.templates.read_any(c.path for c in changes)):
             self.site.templates.forget()
         if self.site is not None and todo.content:
             _forget_content(self.site)
