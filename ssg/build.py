@@ -153,6 +153,12 @@ def check_out(config: Config) -> None:
     for name in SOURCE_DIRS:
         if out.is_relative_to(root / name):
             raise UsageError(f"the output folder {out} is inside the site's {name}/ folder, which the build reads", hint=hint)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"the output folder {out} is a file; the build writes a folder there", hint=hint)
+    # A folder of Python modules (lib/, which loads import) is no build's: never a build output.
+    code = next((out / name for name in ("__init__.py", "__pycache__") if (out / name).exists()), None)
+    if code is not None:
+        raise UsageError(f"the output folder {out} holds Python code ({code.name}); the build replaces the whole output folder", hint=hint)
 
 
 def _file_of(problem: str) -> str | None:

@@ -34,13 +34,14 @@ def _parser() -> argparse.ArgumentParser:
                            "endpoints, 404.html, sitemap.xml, _redirects, _headers and static/ into a staging "
                            "folder, and swap it in only if nothing failed.")
     add_root(build)
-    build.add_argument("--out", metavar="DIR", help="output folder (default: build, or config 'out')")
+    build.add_argument("--out", metavar="DIR", help="output folder, relative to the site folder (default: build, or config 'out')")
     build.add_argument("--base-path", metavar="PATH", help='serve the site below a path, e.g. "/docs"')
     build.add_argument("--origin", metavar="URL", help='absolute origin, e.g. "https://example.com" (enables sitemap.xml)')
     build.add_argument("--jobs", type=int, metavar="N", help="worker processes rendering pages (default: one per core); output is identical for any N")
     build.add_argument("--drafts", action="store_true", default=None, help="include content marked draft: true")
     build.add_argument("--no-crawl", action="store_true", help="render only the seeded paths; do not follow links")
-    build.add_argument("--report", type=Path, metavar="FILE.json", help="write every page, warning and error as JSON")
+    build.add_argument("--report", type=Path, metavar="FILE.json",
+                       help="write every page, warning and error as JSON (a path from the current folder, not -C's)")
     build.add_argument("--fresh", action="store_true",
                        help="ignore the build cache (.ssg-cache/) and render every page")
     build.add_argument("--explain", action="store_true", help="say why each page was rendered rather than reused")
@@ -113,6 +114,8 @@ def _build(args: argparse.Namespace) -> int:
     if args.no_crawl:
         overrides["prerender"] = {"crawl": False}
     config = _load_config(args, **{k: v for k, v in overrides.items() if v is not None})
+    if args.report is not None:
+        _check_report(Path(args.report))
     with uptodate.one_build_at_a_time(config.root):
         # The search for damaged output files starts first, on another core: it runs
         # while this one walks the sources, imports the build and loads its cache.
@@ -141,12 +144,28 @@ def _build(args: argparse.Namespace) -> int:
     if args.explain:
         for path, why in sorted(summary.rendered):
             print(f"rendered {path}: {why}", file=sys.stderr)
+    written = True
     if args.report:
-        write_report(summary, args.report)
+        try:
+            write_report(summary, args.report)
+        except OSError as exc:
+            print(f"error: could not write the report {args.report}: {exc.strerror or exc}", file=sys.stderr)
+            written = False
     print(summary_text(summary), file=sys.stderr)
     if _held is not None:
         _held.append((check, summary))  # freed by the exit, not one by one (see run())
-    return 0 if summary.ok else 1
+    return 0 if summary.ok and written else 1
+
+
+def _check_report(path: Path) -> None:
+    """Before the build: a --report that names a folder, or a path below a file, is a usage error."""
+    if path.is_dir():
+        raise UsageError(f"--report {path} is a folder; name a file, e.g. --report build-report.json")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the folders missing are made
+    if not folder.is_dir():
+        raise UsageError(f"--report {path}: {folder} is a file, not a folder")
 
 
 def _routes(args: argparse.Namespace) -> int:
@@ -169,8 +188,10 @@ def _routes(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    from .report import problem_text
+
     for problem in counter.result.problems:
-        print(f"error: {problem.message}", file=sys.stderr)
+        print(problem_text(problem), file=sys.stderr)  # as the build shows it: file, line, traceback
     return 1 if counter.result.problems else 0
 
 
@@ -197,11 +218,16 @@ def _check_port(port: int | None) -> None:
 
 def _new(args: argparse.Namespace) -> int:
     target: Path = args.dir
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target} is a file; choose a new folder")
     if target.exists() and any(target.iterdir()):
         raise UsageError(f"{target} exists and is not empty; choose a new folder")
     import shutil  # here: the build's path does without it
 
-    shutil.copytree(STARTER, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    try:
+        shutil.copytree(STARTER, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    except OSError as exc:
+        raise UsageError(f"cannot make {target}: {exc.strerror or exc}") from None
     print(f"created a starter site in {target}\n  cd {target}\n  ssg serve    # live preview while you edit\n  ssg build    # writes build/", file=sys.stderr)
     return 0
 

@@ -101,7 +101,10 @@ def load(root: Path) -> Config:
             raw = tomllib.loads(ssg_toml.read_text("utf-8"))
         elif pyproject.is_file():
             file = str(pyproject)
-            raw = tomllib.loads(pyproject.read_text("utf-8")).get("tool", {}).get("ssg", {})
+            tool = tomllib.loads(pyproject.read_text("utf-8")).get("tool", {})
+            raw = tool.get("ssg", {}) if isinstance(tool, dict) else None
+            if not isinstance(raw, dict):
+                raise ConfigError(file, ["[tool.ssg] must be a table of settings: a [tool.ssg] line, then out = \"build\" ..."])
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(file, [f"not valid TOML: {exc}"]) from None
     return from_mapping(root, raw, file=file or str(root))

@@ -7,7 +7,7 @@ import errno
 import os
 import shutil
 import signal
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -167,8 +167,9 @@ class Writer:
     def exists(self, rel: str) -> bool:
         return rel in self.written
 
-    def copy_tree(self, source: Path) -> list[str]:
-        """Copy a folder (static/) into the output verbatim; return the files copied, sorted."""
+    def copy_tree(self, source: Path, *, skip: Collection[str] = ()) -> list[str]:
+        """Copy a folder (static/) into the output verbatim, but for the files named in `skip`
+        (written already, merged with the build's); return the files copied, sorted."""
         copied = []
         if not source.is_dir():
             return copied
@@ -178,6 +179,8 @@ class Writer:
                 src = Path(dirpath) / name
                 rel = src.relative_to(source).as_posix()
                 check_relative(rel)
+                if rel in skip:
+                    continue
                 if rel in self.written:
                     raise UnsafePath(f"static/{rel} collides with {rel} that the build wrote; rename one of them")
                 self._check_room(rel, f"static/{rel}")

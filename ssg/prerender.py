@@ -502,18 +502,30 @@ async def write_extras(site: Site, writer: Writer, pre: Prerender) -> None:
     writer.write("404.html", await not_found_page(site))
     if config.origin:
         writer.write("sitemap.xml", sitemap_xml(site, pre.sitemap))
-    if pre.redirects:
-        lines = "".join(f"{src} {loc} {status}\n" for src, (loc, status) in sorted(pre.redirects.items()))
-        writer.write("_redirects", lines.encode())
-    if pre.headers:
-        blocks = "".join(
-            url + "\n" + "".join(f"  {_title(k)}: {v}\n" for k, v in sorted(h.items()))
-            for url, h in sorted(pre.headers.items())
-        )
-        writer.write("_headers", blocks.encode())
+    # A host reads its rules from _redirects and _headers alone: the site's own, in static/,
+    # come first (the first rule that matches wins), then those the loads asked for.
+    own = {name: (config.static_dir / name).read_bytes() for name in MERGED if (config.static_dir / name).is_file()}
+    redirects = "".join(f"{src} {loc} {status}\n" for src, (loc, status) in sorted(pre.redirects.items()))
+    headers = "".join(
+        url + "\n" + "".join(f"  {_title(k)}: {v}\n" for k, v in sorted(h.items()))
+        for url, h in sorted(pre.headers.items())
+    )
+    for name, generated in (("_redirects", redirects), ("_headers", headers)):
+        if generated or name in own:
+            writer.write(name, _joined(own.get(name, b""), generated.encode()))
     if pre.needs_client:
         writer.write(CLIENT_FILE, CLIENT_SOURCE.read_bytes())
-    pre.result.static_files = len(writer.copy_tree(config.static_dir))
+    pre.result.static_files = len(writer.copy_tree(config.static_dir, skip=own.keys()))
+
+
+MERGED = ("_redirects", "_headers")
+
+
+def _joined(own: bytes, generated: bytes) -> bytes:
+    """The site's own rules, then the build's, each on lines of their own."""
+    if own and generated and not own.endswith(b"\n"):
+        own += b"\n"
+    return own + generated
 
 
 async def not_found_page(site: Site) -> bytes:

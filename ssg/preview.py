@@ -133,7 +133,7 @@ class Preview:
                 return self._with_headers(reply, path)
         base = self.base_path
         if base:
-            if path == "/":
+            if path in ("/", base):  # the site's root is base + "/", as a static host answers for a folder
                 return Reply(308, b"", None, {"location": location_header(base + "/", query)})
             if path != base and not path.startswith(base + "/"):
                 return self._not_found()

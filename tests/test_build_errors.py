@@ -412,6 +412,57 @@ def test_output_folder_that_would_replace_the_sources_is_refused(site_copy, out)
 # -- 11. reports for CI -----------------------------------------------------------------------
 
 
+def test_an_output_folder_of_python_code_or_a_file_is_refused(tmp_path):
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "lib/__init__.py": "",
+        "lib/notes.py": "NOTES = {}\n",
+        "notes.txt": "mine",
+        "routes/+page.py": "from lib.notes import NOTES\n\ndef load(event):\n    return {'n': len(NOTES)}\n",
+        "routes/+page.html": "{{ data.n }}",
+    })
+    before = snapshot(site)
+    for out, why in (("lib", "holds Python code (__init__.py)"), ("notes.txt", "is a file")):
+        result = run_ssg("build", "-C", str(site), "--out", out, env=clean_env())
+        assert result.returncode == 2, result.stderr
+        assert f"the output folder {site / out} {why}" in result.stderr
+    assert snapshot(site) == before
+
+
+def test_a_report_path_that_cannot_be_written_is_refused_before_the_build(tmp_path):
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {"routes/+page.html": "home"})
+    out = tmp_path / "out"
+    assert build(site, out=out).returncode == 0
+    before = snapshot(out)
+    (site / "routes/+page.html").write_text("changed")
+    (tmp_path / "afile").write_text("mine")
+    for report, why in ((tmp_path, "is a folder"), (tmp_path / "afile/sub/r.json", "afile is a file, not a folder")):
+        result = build(site, "--report", str(report), out=out)
+        assert result.returncode == 2 and why in result.stderr and "Traceback" not in result.stderr
+    assert snapshot(out) == before
+
+
+def test_the_sites_own_redirects_and_headers_come_first_in_the_files_the_build_writes(tmp_path):
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "routes/+page.html": '<a href="/old/">old</a> <a href="/new/">new</a>',
+        "routes/old/+page.py": "from ssg import redirect\n\ndef load(event):\n    redirect(301, '/new/')\n",
+        "routes/old/+page.html": "",
+        "routes/new/+page.py": "def load(event):\n    event.set_headers({'cache-control': 'no-store'})\n",
+        "routes/new/+page.html": "new",
+        "static/_redirects": "/blog/* /posts/:splat 301",
+        "static/_headers": "/*\n  X-Frame-Options: DENY\n",
+    })
+    result = build(site, out=tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out/_redirects").read_text() == "/blog/* /posts/:splat 301\n/old/ /new/ 301\n"
+    assert (tmp_path / "out/_headers").read_text() == "/*\n  X-Frame-Options: DENY\n/new/\n  Cache-Control: no-store\n"
+
+
 def test_report_json_lists_pages_warnings_and_errors(site_copy, tmp_path):
     report_file = tmp_path / "reports" / "build.json"
     failing = build(site_copy("load-exception"), "--report", str(report_file))

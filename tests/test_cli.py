@@ -77,3 +77,32 @@ def test_the_command_exits_fast_yet_flushes_output_runs_exit_handlers_and_keeps_
     assert saved_records(site), "the content cache is saved"
     bad = subprocess.run([sys.executable, "-c", code, "build", "--jobs", "0"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--jobs takes a number of 1 or more" in bad.stderr
+
+
+def test_new_into_a_file_is_a_usage_error(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    for target in (afile, afile / "sub"):
+        result = run_ssg("new", str(target))
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr and str(target) in result.stderr
+    assert afile.read_text() == "mine"
+
+
+def test_routes_shows_where_entries_failed(tmp_path):
+    root = write_site(tmp_path / "s", {
+        "routes/+page.html": "home",
+        "routes/n/[slug]/+page.html": "{{ data }}",
+        "routes/n/[slug]/+page.py": "def entries():\n    raise ValueError('boom')\n",
+    })
+    result = run_ssg("routes", "-C", str(root))
+    assert result.returncode == 1
+    assert 'File "routes/n/[slug]/+page.py", line 2, in entries' in result.stderr
+
+
+def test_a_tool_ssg_that_is_not_a_table_is_a_config_error(tmp_path):
+    root = write_site(tmp_path / "s", {"pyproject.toml": "[tool]\nssg = 3\n", "routes/+page.html": "home"})
+    result = run_ssg("build", "-C", str(root))
+    assert result.returncode == 2
+    assert "[tool.ssg] must be a table of settings" in result.stderr and "Traceback" not in result.stderr
+

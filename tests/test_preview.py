@@ -147,6 +147,7 @@ def test_base_path_build(tmp_path):
     assert result.returncode == 0, result.stderr
     with Server("preview", root, "--base-path", "/docs") as server, httpx.Client(base_url=server.base, timeout=10) as client:
         assert client.get("/").status_code == 308 and client.get("/").headers["location"] == "/docs/"
+        assert client.get("/docs?x=1").status_code == 308 and client.get("/docs?x=1").headers["location"] == "/docs/?x=1"
         assert client.get("/docs/").status_code == 200
         assert client.get("/docs/about").headers["location"] == "/docs/about/"
         assert client.get("/docs/style.css").status_code == 200
