@@ -160,6 +160,8 @@ def test_an_index_html_in_static_is_served_at_its_folder_as_a_static_host_does(t
         "routes/+page.html": "home",
         "static/guide/index.html": "<p>the guide</p>",
         "static/index.html": "the build refuses this beside routes/+page.html",
+        "routes/[page]/+page.py": "def entries():\n    return [{'page': 'a'}]\n",
+        "routes/[page]/+page.html": "page {{ page.params.page }}",
     })
     with Server("serve", site, env=EPOCH) as server, httpx.Client(base_url=server.base, follow_redirects=False, timeout=10) as client:
         folder = client.get("/guide/")
@@ -168,6 +170,7 @@ def test_an_index_html_in_static_is_served_at_its_folder_as_a_static_host_does(t
         assert bare.status_code == 308 and bare.headers["location"] == "/guide/?x=1"
         assert client.get("/guide/index.html").status_code == 200
         assert SCRIPT.sub(b"", client.get("/").content) == b"home"  # a route answers first
+        assert SCRIPT.sub(b"", client.get("/a/").content) == b"page a"  # not /guide/: a param entries() does not list
 
 
 def test_page_headers_from_set_headers(client):

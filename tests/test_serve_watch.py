@@ -98,6 +98,28 @@ def test_a_stylesheet_is_swapped_not_reloaded(site, server, client):
     assert "255, 0, 0" in client.get("/style.css").text
 
 
+def test_a_failing_page_served_before_a_stylesheet_save_is_not_reloaded_again_and_again(site, server, client):
+    """The missing page is served as it was; a tab showing it that connects after the
+    save must not be told to reload, or it would reload on every load, without end."""
+    import re
+
+    def version() -> int:
+        page = client.get("/missing/")
+        assert page.status_code == 404
+        return int(re.search(r'data-version="(\d+)"', page.text).group(1))
+
+    served = version()  # rendered, failing, and kept
+    before = batches(server)
+    (site / "static/style.css").write_text("h1 { color: rgb(0, 0, 255); }\n")
+    wait_until(lambda: batches(server) > before, what="the batch")
+    assert version() == served  # no source of it changed: the same page
+    for _ in range(2):  # a reload, and the page it loads
+        tab = LiveSocket(server.port, "/missing/", version=version())
+        with pytest.raises(AssertionError):
+            tab.wait_message(timeout=0.5)
+        tab.close()
+
+
 def test_a_site_module_change_is_picked_up(site, server, client):
     (note,) = tabs(server, client, "/notes/first/")
     module = site / "lib/notes.py"

@@ -197,12 +197,12 @@ class DevApp:
         return _json_reply(r.status, error)
 
     def _static_index(self, path: str) -> Path | None:
-        """static/guide/index.html for /guide/ or /guide, where no route answers (where one
-        does, the build fails on the two files: the route's page is shown meanwhile)."""
+        """static/guide/index.html for /guide/ or /guide, unless a route of that very path
+        answers (the build fails on the two files: the route's page is shown meanwhile). A
+        dynamic route gives way, as in the build, where only the params it lists are pages."""
         index = safe_file(self.site.config.static_dir, path.rstrip("/") + "/index.html")
-        if index is None or self._route_of(render_key(path), "GET")[0] is not None:
-            return None
-        return index
+        route = self._route_of(render_key(path), "GET")[0] if index is not None else None
+        return index if route is None or route.dynamic else None
 
     def _route_of(self, key: str, method: str) -> tuple[Route | None, bool]:
         """Given a render key, return (its route or None, whether it renders live with a request)."""

@@ -141,5 +141,5 @@ class DepGraph:
         """Whether a page served at `version` is out of date now, at `batch` (a tab that
         loaded it just before a save, and connects just after)."""
         if self.stale_at.get(key, 0) > version:
-            return True
-        return batch > version and (key in self.errors or key not in self.deps)
+            return True  # a failing page is marked at every batch but one of stylesheets alone
+        return batch > version and key not in self.deps
