@@ -120,6 +120,12 @@ def test_a_failing_page_served_before_a_stylesheet_save_is_not_reloaded_again_an
         tab.close()
 
 
+def test_a_script_or_image_in_static_reloads_the_tabs(site, server, client):
+    (about,) = tabs(server, client, "/about/")
+    (site / "static/app.js").write_text("console.log('v2')\n")
+    assert about.wait_message()[0]["action"] == "reload"
+
+
 def test_a_site_module_change_is_picked_up(site, server, client):
     (note,) = tabs(server, client, "/notes/first/")
     module = site / "lib/notes.py"
