@@ -156,7 +156,8 @@ def check_out(config: Config) -> None:
     if out.exists() and not out.is_dir():
         raise UsageError(f"the output folder {out} is a file; the build writes a folder there", hint=hint)
     # A folder of Python modules (lib/, which loads import) is no build's: never a build output.
-    code = next((out / name for name in ("__init__.py", "__pycache__") if (out / name).exists()), None)
+    code = next((out / name for name in ("__init__.py", "__pycache__") if (out / name).exists()), None) if out.is_dir() else None
+    code = code or (next(out.glob("*.py"), None) if out.is_dir() else None)
     if code is not None:
         raise UsageError(f"the output folder {out} holds Python code ({code.name}); the build replaces the whole output folder", hint=hint)
 

@@ -165,12 +165,13 @@ def _check_report(path: Path) -> None:
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent  # the folders missing are made
     if not folder.is_dir():
-        raise UsageError(f"--report {path}: {folder} is a file, not a folder")
+        raise UsageError(f"--report {path}: {folder} is a file, not a folder", hint="Name a file in a folder, e.g. --report reports/build.json.")
 
 
 def _routes(args: argparse.Namespace) -> int:
     from . import context
     from .prerender import Prerender
+    from .report import problem_text
     from .site import Site
 
     site = Site(_load_config(args))
@@ -188,8 +189,6 @@ def _routes(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-    from .report import problem_text
-
     for problem in counter.result.problems:
         print(problem_text(problem), file=sys.stderr)  # as the build shows it: file, line, traceback
     return 1 if counter.result.problems else 0

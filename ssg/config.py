@@ -102,7 +102,9 @@ def load(root: Path) -> Config:
         elif pyproject.is_file():
             file = str(pyproject)
             tool = tomllib.loads(pyproject.read_text("utf-8")).get("tool", {})
-            raw = tool.get("ssg", {}) if isinstance(tool, dict) else None
+            if not isinstance(tool, dict):
+                raise ConfigError(file, ["tool must be a table: [tool.ssg] holds ssg's settings"])
+            raw = tool.get("ssg", {})
             if not isinstance(raw, dict):
                 raise ConfigError(file, ["[tool.ssg] must be a table of settings: a [tool.ssg] line, then out = \"build\" ..."])
     except tomllib.TOMLDecodeError as exc:

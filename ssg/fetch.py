@@ -11,6 +11,7 @@ import mimetypes
 import os
 from contextvars import ContextVar
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -19,7 +20,24 @@ from .errors import FetchError
 
 MAX_DEPTH = 16
 """In-process fetches nested deeper than this are a loop that changes its URL each time."""
-_within: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("ssg_fetching", default=())  # (method, path) rendering, outermost first
+
+# What respond() is rendering in this task, outermost first: (method, path), HEAD as GET.
+_rendering: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("_rendering", default=())
+
+
+@contextlib.contextmanager
+def rendering(method: str, path: str) -> Iterator[None]:
+    """Around one respond(): what an in-process fetch made inside it may not ask for again."""
+    token = _rendering.set((*_rendering.get(), _key(method, path)))
+    try:
+        yield
+    finally:
+        _rendering.reset(token)
+
+
+def _key(method: str, path: str) -> tuple[str, str]:
+    method = method.upper()
+    return ("GET" if method == "HEAD" else method), path.rstrip("/") or "/"
 
 if TYPE_CHECKING:
     import httpx
@@ -52,20 +70,14 @@ async def fetch(site: Site, state: RequestState, url: str, *, route_id: str, pag
         return httpx.Response(200, headers={"content-type": type_ or "application/octet-stream"}, content=static.read_bytes(), request=request)
     from .respond import respond  # respond imports load, which imports this module
 
-    # What is being rendered, outermost first: a load that fetches the path it renders for,
-    # or whose error page does (a layout load fetching a missing file renders again around
-    # the 404), would never end.
-    rendering = (*_within.get(), ("GET", _bare(page_path)))
-    this = ("GET" if method == "HEAD" else method, _bare(path))
-    if this in rendering or len(rendering) > MAX_DEPTH:
-        why = f"renders {path} again" if this in rendering else f"nests more than {MAX_DEPTH} deep"
-        chain = " -> ".join(p if m == "GET" else f"{m} {p}" for m, p in (*rendering, this))
+    # A load that fetches what it renders for, or whose error page does (a layout load
+    # fetching a missing file renders again around the 404), would never end.
+    within, this = _rendering.get(), _key(method, path)
+    if this in within or len(within) > MAX_DEPTH:
+        why = f"renders {path} again" if this in within else f"nests more than {MAX_DEPTH} deep"
+        chain = " -> ".join(p if m == "GET" else f"{m} {p}" for m, p in (*within, this))
         raise FetchError(f"event.fetch({url!r}) in route {route_id} {why}: {chain}")
-    token = _within.set(rendering)
-    try:
-        rendered = await respond(site, path, method=method)
-    finally:
-        _within.reset(token)
+    rendered = await respond(site, path, method=method)
     for dep in rendered.deps:
         record(dep)  # what the endpoint read, this page read too
     if rendered.kind == "endpoint" and method == "GET" and rendered.status == 200:
@@ -87,10 +99,6 @@ def _static_file(site: Site, path: str):
     with contextlib.suppress(ValueError):  # a static/ outside the site: its files are not deps
         record(candidate.relative_to(site.root.resolve()).as_posix())
     return candidate if candidate.is_file() else None
-
-
-def _bare(path: str) -> str:
-    return path.rstrip("/") or "/"
 
 
 async def _remote(site: Site, route_id: str, url: str, method: str, **kwargs: Any) -> httpx.Response:

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from .cache import Cache
 
 BATCH = 16  # paths per round trip to a worker process
+HOST_RULE_FILES = ("_redirects", "_headers")
+"""Files a static host reads its rules from, under these names only: the site's own, in
+static/, are written first in the build's (see write_extras)."""
 
 
 @dataclass(slots=True)
@@ -504,7 +507,7 @@ async def write_extras(site: Site, writer: Writer, pre: Prerender) -> None:
         writer.write("sitemap.xml", sitemap_xml(site, pre.sitemap))
     # A host reads its rules from _redirects and _headers alone: the site's own, in static/,
     # come first (the first rule that matches wins), then those the loads asked for.
-    own = {name: (config.static_dir / name).read_bytes() for name in MERGED if (config.static_dir / name).is_file()}
+    own = {name: (config.static_dir / name).read_bytes() for name in HOST_RULE_FILES if (config.static_dir / name).is_file()}
     redirects = "".join(f"{src} {loc} {status}\n" for src, (loc, status) in sorted(pre.redirects.items()))
     headers = "".join(
         url + "\n" + "".join(f"  {_title(k)}: {v}\n" for k, v in sorted(h.items()))
@@ -517,8 +520,6 @@ async def write_extras(site: Site, writer: Writer, pre: Prerender) -> None:
         writer.write(CLIENT_FILE, CLIENT_SOURCE.read_bytes())
     pre.result.static_files = len(writer.copy_tree(config.static_dir, skip=own.keys()))
 
-
-MERGED = ("_redirects", "_headers")
 
 
 def _joined(own: bytes, generated: bytes) -> bytes:

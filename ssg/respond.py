@@ -16,7 +16,7 @@ from . import failures
 from .context import tracking
 from .errors import HttpError, Redirect
 from .failures import Failure
-from .fetch import fetch
+from .fetch import fetch, rendering
 from .http import Response
 from .load import Event, RequestState, call, run_chain
 from .manifest import Route
@@ -54,7 +54,7 @@ async def respond(site: Site, path: str, *, method: str = "GET", request: Any = 
     """Given a decoded path without the base path, return what the site answers."""
     deps: set[str] = set()
     digests: dict[str, tuple[int, int, str]] = {}
-    with tracking(deps, digests):
+    with tracking(deps, digests), rendering(method, path):
         rendered = await _respond(site, path, method, request, props)
     # Sorted: the record must not depend on the order loads happened to run in.
     rendered.deps = sorted(deps)

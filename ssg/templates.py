@@ -91,6 +91,11 @@ class Environment(jinja2.Environment):
         for dep in deps:
             record(dep)
 
+    def sources(self) -> set[str]:
+        """Every file the templates loaded so far were read from (site-relative), and those
+        the loader looked for before them."""
+        return {dep for deps in self._files.values() for dep in deps}
+
     def _shadows(self, name: str | None, found: str) -> tuple[str, ...]:
         """The files the loader looked for before the one it found (templates/x.html before
         x.html at the site root). Not for a route's own templates, which ssg loads by
@@ -193,8 +198,7 @@ class Templates:
     def read_any(self, paths: Iterable[str]) -> bool:
         """Whether a template compiled so far was read from one of these files (site-relative):
         an include may name any file below the site root (static/logo.svg, content/x.html)."""
-        sources = {dep for deps in self.env._files.values() for dep in deps}
-        return not sources.isdisjoint(paths)
+        return not self.env.sources().isdisjoint(paths)
 
     def forget(self) -> None:
         """Drop compiled templates (a source changed)."""

@@ -229,6 +229,7 @@ def test_route_module_that_fails_to_import_is_reported_once_and_the_build_goes_o
 @pytest.mark.parametrize("broken, where, line", [
     ("lib/util.py", "lib/util.py:3: syntax error: invalid syntax (imported by routes/+page.py)", 3),
     ("routes/+page.py", "routes/+page.py:6: syntax error: invalid syntax", 6),
+    ("routes/+page.py eval", "routes/+page.py:1: syntax error: invalid syntax", 1),  # compiled at run time: "<string>"
 ])
 def test_a_syntax_error_names_the_file_it_is_in(tmp_path, broken, where, line):
     from sitekit import write_site
@@ -239,8 +240,11 @@ def test_a_syntax_error_names_the_file_it_is_in(tmp_path, broken, where, line):
         "routes/+page.py": "from lib.util import VALUE\n\n\ndef load(event):\n    return {'v': VALUE}\n",
         "routes/+page.html": "{{ data.v }}",
     })
-    with open(site / broken, "a") as f:
-        f.write("\ndef broken(:\n" if broken.startswith("lib") else "def broken(:\n")
+    if broken.endswith(" eval"):
+        (site / "routes/+page.py").write_text("eval('1 +')\n")
+    else:
+        with open(site / broken, "a") as f:
+            f.write("\ndef broken(:\n" if broken.startswith("lib") else "def broken(:\n")
     result = build(site, env=clean_env(GITHUB_ACTIONS="true"))
     assert result.returncode == 1
     assert f"error: {where}" in result.stderr.splitlines()
@@ -418,12 +422,13 @@ def test_an_output_folder_of_python_code_or_a_file_is_refused(tmp_path):
     site = write_site(tmp_path / "site", {
         "lib/__init__.py": "",
         "lib/notes.py": "NOTES = {}\n",
+        "helpers/names.py": "NAMES = []\n",  # a folder of modules without __init__.py
         "notes.txt": "mine",
         "routes/+page.py": "from lib.notes import NOTES\n\ndef load(event):\n    return {'n': len(NOTES)}\n",
         "routes/+page.html": "{{ data.n }}",
     })
     before = snapshot(site)
-    for out, why in (("lib", "holds Python code (__init__.py)"), ("notes.txt", "is a file")):
+    for out, why in (("lib", "holds Python code (__init__.py)"), ("helpers", "holds Python code (names.py)"), ("notes.txt", "is a file")):
         result = run_ssg("build", "-C", str(site), "--out", out, env=clean_env())
         assert result.returncode == 2, result.stderr
         assert f"the output folder {site / out} {why}" in result.stderr

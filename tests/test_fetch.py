@@ -105,6 +105,23 @@ def test_a_load_that_fetches_its_own_page_fails_with_the_loop(tmp_path):
     assert r.failure.file == "routes/+page.py" and r.failure.line == 2
 
 
+def test_an_endpoint_may_fetch_its_own_get_from_another_method(tmp_path):
+    site = open_site(write_site(tmp_path / "s", {
+        "routes/api/items.json/+server.py": """
+            from ssg import json
+
+            def GET(event):
+                return json({"items": [1, 2]})
+
+            async def POST(event):
+                return json({"posted": (await event.fetch("/api/items.json")).json()["items"]})
+        """,
+    }))
+    r = render(site, "/api/items.json", method="POST")
+    assert r.status == 200, r.body
+    assert r.body == b'{"posted":[1,2]}'
+
+
 def test_in_process_fetches_that_nest_without_end_fail(tmp_path):
     # Each endpoint answers what the next one answered: the innermost, 16 fetches down, fails.
     site = open_site(write_site(tmp_path / "s", {

@@ -121,9 +121,17 @@ def test_a_failing_page_served_before_a_stylesheet_save_is_not_reloaded_again_an
 
 
 def test_a_script_or_image_in_static_reloads_the_tabs(site, server, client):
+    import re
+
     (about,) = tabs(server, client, "/about/")
+    version = int(re.search(r'data-version="(\d+)"', client.get("/about/").text).group(1))
+    before = batches(server)
     (site / "static/app.js").write_text("console.log('v2')\n")
     assert about.wait_message()[0]["action"] == "reload"
+    wait_until(lambda: batches(server) > before, what="the batch")
+    # A tab that loaded the page just before the save, and connects just after it.
+    late = LiveSocket(server.port, "/about/", version=version)
+    assert late.wait_message()[0]["action"] == "reload"
 
 
 def test_a_site_module_change_is_picked_up(site, server, client):

@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from ..context import front_matter, record
 from .entry import Entry
-from .store import SCHEMA_FILE, Listing, SiteContent
+from .store import Listing, SiteContent, schema_path
 
 T = TypeVar("T")
 
@@ -70,7 +70,7 @@ class Collection(Sequence[Entry]):
                 record(front_matter(entry.path))  # and this one once it is no draft
             return None
         record(entry.path)
-        record(f"content/{self.name}/{SCHEMA_FILE}")  # also when missing: it may come, and give the entry its URL
+        record(schema_path(self.name))  # also when missing: it may come, and give the entry its URL
         return entry
 
     def tagged(self, tag: str) -> list[Entry]:

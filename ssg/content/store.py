@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from ..context import active_site, front_matter, record
+from ..errors import SsgError
 from ..uptodate import left_aside
 from . import diskcache, schema as schema_mod
 from .entry import Entry
@@ -41,6 +42,11 @@ if TYPE_CHECKING:
     from ..site import Site
 
 SCHEMA_FILE = "_collection.yaml"
+
+
+def schema_path(name: str) -> str:
+    """The schema file of a collection (content/blog/_collection.yaml), there or not."""
+    return f"content/{name}/{SCHEMA_FILE}"
 
 
 _files: dict[Path, Files] = {}
@@ -84,7 +90,7 @@ def summary_hash(rel: str) -> str:
     content = current()
     try:
         return text_digest(content.summary(content.files.get(rel)))
-    except Exception:
+    except SsgError:
         # Unreadable, or its links reach a route module that fails to import: the page
         # that reads it renders again, and reports why, as a clean build would.
         return "unreadable"
@@ -238,7 +244,7 @@ class SiteContent:
         entries.sort(key=lambda e: e.path)
         entries.sort(key=lambda e: sort_key(e.date), reverse=True)
         visible = entries if self.drafts else [e for e in entries if not e.draft]
-        files = [f"content/{name}/", f"content/{name}/{SCHEMA_FILE}", *rels]  # the schema also when missing: it may come
+        files = [f"content/{name}/", schema_path(name), *rels]  # the schema also when missing: it may come
         self.files.disk.save_index()  # new or changed front matter, for the next process
         self.files.disk.release([rel for rel in rels if rel in self.files.parsed])  # kept parsed: the records are on disk
         return Listing(name, entries, visible, by_slug, files)
@@ -257,7 +263,7 @@ class SiteContent:
         return found
 
     def _load_schema(self, name: str) -> tuple[Schema, Route | None]:
-        rel = f"content/{name}/{SCHEMA_FILE}"
+        rel = schema_path(name)
         if not name or not (self.root / rel).is_file():
             return NO_SCHEMA, None
         schema = self.files.schema(rel)
@@ -297,7 +303,7 @@ class SiteContent:
     def _url_for(self, rel: str) -> str | None:
         parts = rel.split("/")
         if len(parts) > 2:
-            record(f"content/{parts[1]}/{SCHEMA_FILE}")  # also when missing: it may come, and name the route
+            record(schema_path(parts[1]))  # also when missing: it may come, and name the route
             route = self.schema(parts[1])[1]
             if route is not None:
                 slug = slug_of("/".join(parts[2:]))

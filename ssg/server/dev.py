@@ -29,7 +29,7 @@ from .. import manifest as manifest_mod
 from .. import templates as templates_mod
 from ..context import dep_file
 from ..errors import SsgError
-from ..manifest import Manifest, Route
+from ..manifest import Route
 from ..request import Request
 from ..respond import Rendered, error_page, respond
 from ..site import Site
@@ -385,19 +385,17 @@ class DevApp:
             self.site.templates.forget()
         if self.site is not None and todo.content:
             _forget_content(self.site)
-        moved: set[str] = set()
         if todo.structural and not reopened and self.site is not None:
             # Also when everything reloads anyway (lib/ saved in the same batch): the
             # routes must still be read again, or a new route's pages are not found.
-            moved, routes_changed = self._rescan()
-            everything = everything or routes_changed
+            everything = self._rescan() or everything
         non_css = any(not is_css(c) for c in changes)
         if everything:
             affected = set(self.graph.deps)
             self.cache.clear()
             self.props.clear()
         else:
-            affected = self.graph.touched(changes) | moved | self.props.refresh(self.site, changes)
+            affected = self.graph.touched(changes) | self.props.refresh(self.site, changes)
             if non_css:
                 affected |= self.graph.errors  # a failing page may be fixed by any save
         for key in affected:
@@ -408,6 +406,8 @@ class DevApp:
         # A script or image in static/ a page links to (not one it read): the page's HTML is
         # the same, but the browser holds the old file. Every tab reloads, as Vite does.
         asset = any(c.path.startswith("static/") and not is_css(c) for c in changes)
+        if asset:  # also a tab that loaded its page just before the save and connects after it
+            self.graph.mark_stale(set(self.graph.deps), self.batch)
 
         def tab_affected(key: str) -> bool:
             # A tab whose page this server never rendered (it restarted since) reloads to be safe.
@@ -435,33 +435,20 @@ class DevApp:
         self._open(config)
         return True
 
-    def _rescan(self) -> tuple[set[str], bool]:
-        """A route file or folder came or went: re-read the manifest. Return the keys whose
-        route or params changed, and whether everything must reload (the tree is broken, or
-        a route came, went or changed its own files)."""
+    def _rescan(self) -> bool:
+        """A route file or folder came or went: re-read the manifest. Return whether
+        everything must reload: the tree is broken, or a route came, went, or gained or lost
+        a module or a layout. Any page that links to such a route may read an option it sets
+        now (trailing_slash), and none recorded a file it lacked; the build's cache key holds
+        the routes table for the same reason. (The same routes match every path as before.)"""
         try:
             manifest = manifest_mod.scan(self.root)
         except SsgError as exc:
             self.broken = exc
             self.log(f"error: {exc}")
-            return set(), True
+            return True
         old, self.site.manifest = self.site.manifest, manifest
-        changed = [route for route in old.routes if manifest.by_id(route.id) != route]
-        for route in changed:
-            self.props.drop(route.id)
-        if changed or any(old.by_id(route.id) is None for route in manifest.routes):
-            # A route came, went, or gained or lost a module or a layout: any page that links
-            # to it may read an option it sets now (trailing_slash), and none recorded a file
-            # it lacked. The build's cache key holds the routes table for the same reason.
-            return set(), True
-        moved = {key for key in self.graph.deps if self._match(old, key) != self._match(manifest, key)}
-        return moved, False
-
-    def _match(self, manifest: Manifest, key: str) -> Any:
-        try:
-            return manifest.match(key, lambda name, value: bool(self.site.modules.matcher(name)(value)))
-        except Exception as exc:
-            return ("error", str(exc))
+        return old.routes != manifest.routes
 
     def _purge_site_code(self) -> None:
         sitecode.purge(self.root)
@@ -552,7 +539,8 @@ def _json_reply(status: int, data: dict[str, Any]) -> Reply:
 
 
 def _log_files() -> set[tuple[int, int]]:
-    """The files this process's output goes to, when they are files (device, inode)."""
+    """The files this process's output goes to, when they are files (device, inode). Not
+    through a pipe (`ssg serve | tee serve.log`): keep such a log outside the site."""
     found = set()
     for stream in (sys.stdout, sys.stderr):
         try:
