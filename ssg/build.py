@@ -155,11 +155,13 @@ def check_out(config: Config) -> None:
             raise UsageError(f"the output folder {out} is inside the site's {name}/ folder, which the build reads", hint=hint)
     if out.exists() and not out.is_dir():
         raise UsageError(f"the output folder {out} is a file; the build writes a folder there", hint=hint)
-    # A folder of Python modules (lib/, which loads import) is no build's: never a build output.
-    code = next((out / name for name in ("__init__.py", "__pycache__") if (out / name).exists()), None) if out.is_dir() else None
-    code = code or (next(out.glob("*.py"), None) if out.is_dir() else None)
-    if code is not None:
-        raise UsageError(f"the output folder {out} holds Python code ({code.name}); the build replaces the whole output folder", hint=hint)
+    # Every build writes 404.html: a folder with files but none is no build's (lib/, docs/,
+    # node_modules/, .git/), and replacing it would lose them.
+    if out.is_dir() and not (out / "404.html").is_file() and next(os.scandir(out), None) is not None:
+        raise UsageError(
+            f"the output folder {out} holds files no build wrote (it has no 404.html); the build replaces the whole output folder",
+            hint="Choose a new or empty folder, e.g. --out build, or delete this one first if nothing in it is needed.",
+        )
 
 
 def _file_of(problem: str) -> str | None:

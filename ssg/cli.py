@@ -159,13 +159,21 @@ def _build(args: argparse.Namespace) -> int:
 
 def _check_report(path: Path) -> None:
     """Before the build: a --report that names a folder, or a path below a file, is a usage error."""
-    if path.is_dir():
-        raise UsageError(f"--report {path} is a folder; name a file, e.g. --report build-report.json")
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent  # the folders missing are made
-    if not folder.is_dir():
-        raise UsageError(f"--report {path}: {folder} is a file, not a folder", hint="Name a file in a folder, e.g. --report reports/build.json.")
+    hint = "Name a file in a folder that can be written, e.g. --report reports/build.json."
+    try:
+        if path.is_dir():
+            raise UsageError(f"--report {path} is a folder; name a file, e.g. --report build-report.json")
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # the folders missing are made
+        if not folder.is_dir():
+            raise UsageError(f"--report {path}: {folder} is a file, not a folder", hint=hint)
+        # Opened now, so a report that cannot be written fails before the output changes.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"--report {path} cannot be written: {exc.strerror or exc}", hint=hint) from None
 
 
 def _routes(args: argparse.Namespace) -> int:

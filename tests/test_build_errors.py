@@ -416,19 +416,21 @@ def test_output_folder_that_would_replace_the_sources_is_refused(site_copy, out)
 # -- 11. reports for CI -----------------------------------------------------------------------
 
 
-def test_an_output_folder_of_python_code_or_a_file_is_refused(tmp_path):
+def test_an_output_folder_no_build_wrote_or_a_file_is_refused(tmp_path):
     from sitekit import write_site
 
     site = write_site(tmp_path / "site", {
         "lib/__init__.py": "",
         "lib/notes.py": "NOTES = {}\n",
         "helpers/names.py": "NAMES = []\n",  # a folder of modules without __init__.py
+        "docs/notes.md": "kept by hand",
         "notes.txt": "mine",
         "routes/+page.py": "from lib.notes import NOTES\n\ndef load(event):\n    return {'n': len(NOTES)}\n",
         "routes/+page.html": "{{ data.n }}",
     })
     before = snapshot(site)
-    for out, why in (("lib", "holds Python code (__init__.py)"), ("helpers", "holds Python code (names.py)"), ("notes.txt", "is a file")):
+    why_foreign = "holds files no build wrote (it has no 404.html)"
+    for out, why in (("lib", why_foreign), ("helpers", why_foreign), ("docs", why_foreign), ("notes.txt", "is a file")):
         result = run_ssg("build", "-C", str(site), "--out", out, env=clean_env())
         assert result.returncode == 2, result.stderr
         assert f"the output folder {site / out} {why}" in result.stderr
@@ -444,7 +446,13 @@ def test_a_report_path_that_cannot_be_written_is_refused_before_the_build(tmp_pa
     before = snapshot(out)
     (site / "routes/+page.html").write_text("changed")
     (tmp_path / "afile").write_text("mine")
-    for report, why in ((tmp_path, "is a folder"), (tmp_path / "afile/sub/r.json", "afile is a file, not a folder")):
+    cases = (
+        (tmp_path, "is a folder"),
+        (tmp_path / "afile/sub/r.json", "afile is a file, not a folder"),
+        (tmp_path / ("r" * 300 + ".json"), "cannot be written: File name too long"),
+        (Path("/proc/ssg-report.json"), "cannot be written"),
+    )
+    for report, why in cases:
         result = build(site, "--report", str(report), out=out)
         assert result.returncode == 2 and why in result.stderr and "Traceback" not in result.stderr
     assert snapshot(out) == before

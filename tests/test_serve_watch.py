@@ -134,6 +134,33 @@ def test_a_script_or_image_in_static_reloads_the_tabs(site, server, client):
     assert late.wait_message()[0]["action"] == "reload"
 
 
+def test_a_file_at_the_top_of_the_site_that_nothing_reads_is_no_change(site, server, client):
+    """A log written there (`ssg serve | tee serve.log`) must not make batches of its own."""
+    before = batches(server)
+    (site / "serve.log").write_text("a line the server logged\n")
+    about = site / "routes/about/+page.html"
+    edit(about, about.read_text() + "\n")
+    wait_until(lambda: batches(server) > before, what="the batch")
+    assert "serve.log" not in server.output
+
+
+def test_a_helper_module_beside_the_routes_is_picked_up(tmp_path):
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "routes/__init__.py": "",
+        "routes/_shared.py": "VALUE = 'one'\n",
+        "routes/+page.py": "from routes._shared import VALUE\n\ndef load(event):\n    return {'v': VALUE}\n",
+        "routes/+page.html": "<p>{{ data.v }}</p>",
+    })
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        (home,) = tabs(server, client, "/")
+        assert "<p>one</p>" in client.get("/").text
+        edit(site / "routes/_shared.py", "VALUE = 'two'\n")
+        assert home.wait_message()[0]["action"] == "reload"
+        assert "<p>two</p>" in client.get("/").text
+
+
 def test_a_site_module_change_is_picked_up(site, server, client):
     (note,) = tabs(server, client, "/notes/first/")
     module = site / "lib/notes.py"

@@ -17,7 +17,7 @@ import stat
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from ..respond import Rendered, error_page, respond
 from ..site import Site
 from ..watch import Change, Watcher
 from . import overlay, sitecode
-from .graph import DepGraph, is_css, plan
+from .graph import CONFIG_FILES, DepGraph, is_css, plan
 from .hub import Hub
 from .paths import content_type, hidden, safe_file
 from .props import Props
@@ -356,6 +356,9 @@ class DevApp:
         started = time.perf_counter()
         if self._logs:  # `ssg serve > serve.log` inside the site: its own lines are no change
             changes = [c for c in changes if _identity(self.root / c.path) not in self._logs]
+        # A file at the top of the site that no page read, no config and no module (a log,
+        # `ssg serve | tee serve.log`; notes): no change, and no line in the log either.
+        changes = [c for c in changes if not _unread_top_file(c, self.graph.readers)]
         # An edit to a file some page read through a symlink is an edit to that name too.
         changes = changes + [
             Change(alias, c.kind, c.is_dir) for c in changes for alias in sorted(self.aliases.get(c.path, ())) if alias != c.path
@@ -558,3 +561,7 @@ def _identity(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_dev, st.st_ino
+
+
+def _unread_top_file(c: Change, read: Collection[str]) -> bool:
+    return "/" not in c.path and not c.is_dir and c.path not in CONFIG_FILES and not c.path.endswith(".py") and c.path not in read

@@ -55,8 +55,8 @@ def plan(changes: list[Change], *, out: str, watched: Collection[str], code: Col
             result.python.append(c)
             if top in ("routes", "params"):  # the routes tree names matchers: checked on a rescan
                 result.structural = result.structural or c.kind != "modified"
-            if top != "routes":
-                result.site_code = True
+            if top != "routes" or not c.path.rpartition("/")[2].startswith("+"):
+                result.site_code = True  # lib/, params/, or a helper beside the routes (routes/_shared.py)
         elif top == "routes":
             result.templates = True
             result.structural = result.structural or c.kind != "modified" or c.is_dir
