@@ -82,6 +82,11 @@ async def fetch(site: Site, state: RequestState, url: str, *, route_id: str, pag
         record(dep)  # what the endpoint read, this page read too
     if rendered.kind == "endpoint" and method == "GET" and rendered.status == 200:
         state.fetched.append(path)  # written to the build too, as SvelteKit does
+    if rendered.failure is not None:
+        # What it failed on may be no dep of it (a post whose front matter broke the listing
+        # before it was recorded): ssg serve renders this page again on any save, as it does
+        # a failing one. (The build renders the fetched path too, and reports the failure.)
+        state.fetched_failure = True
     headers = {"content-type": rendered.content_type, **rendered.headers}
     if rendered.location:
         headers["location"] = rendered.location

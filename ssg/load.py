@@ -27,6 +27,7 @@ class RequestState:
     headers: dict[str, str] = field(default_factory=dict)
     depends: list[str] = field(default_factory=list)
     fetched: list[str] = field(default_factory=list)  # in-process endpoint paths, written to the build too
+    fetched_failure: bool = False  # an in-process fetch answered a failure (a 500 with its traceback)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class Rendered:
     fetched: list[str] = field(default_factory=list)  # own endpoints fetched in-process
     deps: list[str] = field(default_factory=list)  # every source it read, sorted (see context.py)
     digests: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # dep -> (mtime_ns, size, hash) known from reading it
+    fetched_failure: bool = False  # an in-process fetch of its got a failure (see fetch.py)
 
     @property
     def envelope(self) -> dict[str, Any] | None:
@@ -117,7 +118,7 @@ async def _page(site: Site, path: str, route: Route, params: dict[str, str], req
         return rendered
     return Rendered(
         path, "page", 200, body, "text/html; charset=utf-8", route, params,
-        envelope_json=envelope_json, headers=dict(state.headers), fetched=state.fetched,
+        envelope_json=envelope_json, headers=dict(state.headers), fetched=state.fetched, fetched_failure=state.fetched_failure,
     )
 
 
@@ -142,7 +143,8 @@ async def _endpoint(site: Site, path: str, route: Route, params: dict[str, str],
         return Rendered(path, "error", 500, failure.message.encode(), "text/plain; charset=utf-8", route, params, failure=failure)
     headers = {**state.headers, **result.headers}
     content_type = headers.pop("content-type", None) or mimetypes.guess_type(path)[0] or "application/octet-stream"
-    return Rendered(path, "endpoint", result.status, result.body, content_type, route, params, headers=headers, fetched=state.fetched)
+    return Rendered(path, "endpoint", result.status, result.body, content_type, route, params, headers=headers, fetched=state.fetched,
+                    fetched_failure=state.fetched_failure)
 
 
 async def error_page(site: Site, path: str, status: int, message: str) -> Rendered:

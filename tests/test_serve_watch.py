@@ -161,6 +161,26 @@ def test_a_helper_module_beside_the_routes_is_picked_up(tmp_path):
         assert "<p>two</p>" in client.get("/").text
 
 
+def test_a_page_whose_fetch_of_an_endpoint_failed_reloads_once_it_is_mended(tmp_path):
+    """The listing failed on b.md's front matter before it recorded b.md: the page that
+    fetched it records nothing to match the fix, so it renders again on any save."""
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {
+        "content/posts/a.md": "---\ntitle: A\n---\nBody.\n",
+        "content/posts/b.md": "---\ntitle: [broken\n---\nBody.\n",
+        "routes/api/all.json/+server.py": "from ssg import json\nfrom ssg.content import collection\n\ndef GET(event):\n    return json([p.title for p in collection('posts')])\n",
+        "routes/+page.py": "async def load(event):\n    return {'s': (await event.fetch('/api/all.json')).status_code}\n",
+        "routes/+page.html": "<p>{{ data.s }}</p>",
+    })
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        (home,) = tabs(server, client, "/")
+        assert "<p>500</p>" in client.get("/").text
+        edit(site / "content/posts/b.md", "---\ntitle: B\n---\nBody.\n")
+        assert home.wait_message()[0]["action"] == "reload"
+        assert "<p>200</p>" in client.get("/").text
+
+
 def test_a_site_module_change_is_picked_up(site, server, client):
     (note,) = tabs(server, client, "/notes/first/")
     module = site / "lib/notes.py"

@@ -299,7 +299,8 @@ class DevApp:
             # What entries() read is not recorded here: it decides only the props, and a change
             # there reloads just the pages whose props changed (Props.refresh).
             self._note_aliases(rendered.deps)
-            if self.graph.record(key, frozenset(rendered.deps), failed=rendered.kind == "error") and rendered.status < 400:
+            failed = rendered.kind == "error" or rendered.fetched_failure
+            if self.graph.record(key, frozenset(rendered.deps), failed=failed) and rendered.status < 400:
                 self.log(f"ok: {key} renders again")
             # A file changed while this rendered: serve it, but do not keep it.
             if keep and version == self.batch and site is self.site:
