@@ -3,12 +3,17 @@ bursts, deleted files, route folders coming and going, site modules and the conf
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from servekit import LiveSocket, Server, copy_fixture, edit, wait_until
+from sitekit import write_site
 
 
 @pytest.fixture
@@ -35,6 +40,13 @@ def tabs(server, client, *pages):
         assert client.get(page).status_code in (200, 404, 500)
         sockets.append(LiveSocket(server.port, page))
     return sockets
+
+
+@contextlib.contextmanager
+def serving(site: Path) -> Iterator[tuple[Server, httpx.Client]]:
+    """ssg serve on a site folder, and an HTTP client for it."""
+    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+        yield server, client
 
 
 def batches(server) -> int:
@@ -101,8 +113,6 @@ def test_a_stylesheet_is_swapped_not_reloaded(site, server, client):
 def test_a_failing_page_served_before_a_stylesheet_save_is_not_reloaded_again_and_again(site, server, client):
     """The missing page is served as it was; a tab showing it that connects after the
     save must not be told to reload, or it would reload on every load, without end."""
-    import re
-
     def version() -> int:
         page = client.get("/missing/")
         assert page.status_code == 404
@@ -121,8 +131,6 @@ def test_a_failing_page_served_before_a_stylesheet_save_is_not_reloaded_again_an
 
 
 def test_a_script_or_image_in_static_reloads_the_tabs(site, server, client):
-    import re
-
     (about,) = tabs(server, client, "/about/")
     version = int(re.search(r'data-version="(\d+)"', client.get("/about/").text).group(1))
     before = batches(server)
@@ -145,15 +153,13 @@ def test_a_file_at_the_top_of_the_site_that_nothing_reads_is_no_change(site, ser
 
 
 def test_a_helper_module_beside_the_routes_is_picked_up(tmp_path):
-    from sitekit import write_site
-
     site = write_site(tmp_path / "site", {
         "routes/__init__.py": "",
         "routes/_shared.py": "VALUE = 'one'\n",
         "routes/+page.py": "from routes._shared import VALUE\n\ndef load(event):\n    return {'v': VALUE}\n",
         "routes/+page.html": "<p>{{ data.v }}</p>",
     })
-    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+    with serving(site) as (server, client):
         (home,) = tabs(server, client, "/")
         assert "<p>one</p>" in client.get("/").text
         edit(site / "routes/_shared.py", "VALUE = 'two'\n")
@@ -164,8 +170,6 @@ def test_a_helper_module_beside_the_routes_is_picked_up(tmp_path):
 def test_a_page_whose_fetch_of_an_endpoint_failed_reloads_once_it_is_mended(tmp_path):
     """The listing failed on b.md's front matter before it recorded b.md: the page that
     fetched it records nothing to match the fix, so it renders again on any save."""
-    from sitekit import write_site
-
     site = write_site(tmp_path / "site", {
         "content/posts/a.md": "---\ntitle: A\n---\nBody.\n",
         "content/posts/b.md": "---\ntitle: [broken\n---\nBody.\n",
@@ -173,7 +177,7 @@ def test_a_page_whose_fetch_of_an_endpoint_failed_reloads_once_it_is_mended(tmp_
         "routes/+page.py": "async def load(event):\n    return {'s': (await event.fetch('/api/all.json')).status_code}\n",
         "routes/+page.html": "<p>{{ data.s }}</p>",
     })
-    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+    with serving(site) as (server, client):
         (home,) = tabs(server, client, "/")
         assert "<p>500</p>" in client.get("/").text
         edit(site / "content/posts/b.md", "---\ntitle: B\n---\nBody.\n")
@@ -238,8 +242,6 @@ def test_a_site_module_edit_saved_with_an_unchanged_config_is_picked_up(site, se
 def test_a_data_file_beside_the_site_modules_reloads_them(tmp_path):
     """lib/names.json, read by lib/names.py when imported: part of the site's code, as the
     build counts it."""
-    from sitekit import write_site
-
     site = write_site(tmp_path / "site", {
         "lib/__init__.py": "",
         "lib/names.py": "import json, pathlib\n\nNAMES = json.loads((pathlib.Path(__file__).parent / 'names.json').read_text())\n",
@@ -247,7 +249,7 @@ def test_a_data_file_beside_the_site_modules_reloads_them(tmp_path):
         "routes/+page.py": "from lib.names import NAMES\n\ndef load(event):\n    return {'k': NAMES['k']}\n",
         "routes/+page.html": "<p>{{ data.k }}</p>",
     })
-    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+    with serving(site) as (server, client):
         (home,) = tabs(server, client, "/")
         assert "<p>first</p>" in client.get("/").text
         (site / "lib/names.json").write_text('{"k": "second"}')
@@ -392,7 +394,7 @@ def test_an_include_missing_from_templates_renders_once_it_is_there(tmp_path):
     (site / "templates").mkdir()
     template = site / "routes/about/+page.html"
     template.write_text(template.read_text() + '{% include "note.html" ignore missing %}')
-    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+    with serving(site) as (server, client):
         (about,) = tabs(server, client, "/about/")
         assert "from templates" not in client.get("/about/").text
         (site / "templates/note.html").write_text("<p>from templates</p>")
@@ -406,7 +408,7 @@ def test_an_include_found_at_the_root_gives_way_to_one_made_in_templates(tmp_pat
     (site / "widget.html").write_text("<b>root widget</b>")
     template = site / "routes/about/+page.html"
     template.write_text(template.read_text() + '{% include "widget.html" %}')
-    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+    with serving(site) as (server, client):
         assert "root widget" in client.get("/about/").text
         (site / "templates/widget.html").write_text("<b>templates widget</b>")
         wait_until(lambda: "templates widget" in client.get("/about/").text, what="the include in templates/")
@@ -420,7 +422,7 @@ def test_an_edit_to_the_file_a_symlinked_template_points_to_reloads(tmp_path):
     target.write_text(page.read_text())
     page.unlink()
     page.symlink_to("_about.html")
-    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+    with serving(site) as (server, client):
         about, first = tabs(server, client, "/about/", "/notes/first/")
         edit(target, target.read_text() + "<p>edited through the link</p>")
         assert about.wait_message()[0]["action"] == "reload"
@@ -435,7 +437,7 @@ def test_a_route_module_added_beside_a_template_updates_the_pages_that_link_to_i
     module = site / "routes/about/+page.py"
     text = module.read_text()
     module.unlink()
-    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+    with serving(site) as (server, client):
         (home,) = tabs(server, client, "/")
         assert 'href="/about/"' in client.get("/").text
         module.write_text(text + 'trailing_slash = "never"\n')
@@ -448,7 +450,7 @@ def test_a_route_folder_moved_out_and_back_updates_the_pages_that_link_to_it(tmp
     page rendered meanwhile links to it as its route wants, though it recorded nothing."""
     site = copy_fixture(tmp_path)
     away = tmp_path / "about-away"
-    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+    with serving(site) as (server, client):
         (home,) = tabs(server, client, "/")
         assert 'href="/about/"' in client.get("/").text
         (site / "routes/about").rename(away)
@@ -463,8 +465,6 @@ def test_a_route_folder_moved_out_and_back_updates_the_pages_that_link_to_it(tmp
 def test_a_layout_module_that_sets_trailing_slash_updates_the_urls_of_content(tmp_path):
     """A listing shows each post's URL, which follows the trailing_slash of the posts'
     route: set in a layout module that already existed, it changes every such URL."""
-    from sitekit import write_site
-
     site = write_site(tmp_path / "site", {
         "content/posts/_collection.yaml": "route: /posts/[slug]\n",
         "content/posts/a.md": "---\ntitle: A\n---\nBody of a.\n",
@@ -487,7 +487,7 @@ def test_a_layout_module_that_sets_trailing_slash_updates_the_urls_of_content(tm
         """,
         "routes/posts/[slug]/+page.html": "{{ data.title }}",
     })
-    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+    with serving(site) as (server, client):
         (home,) = tabs(server, client, "/")
         assert 'href="/posts/a/"' in client.get("/").text
         # Written in place (as `cat >` or some editors do): a change, not a new file.
@@ -497,8 +497,6 @@ def test_a_layout_module_that_sets_trailing_slash_updates_the_urls_of_content(tm
 
 
 def test_a_collection_schema_deleted_and_back_gives_its_entries_their_urls_again(tmp_path):
-    from sitekit import write_site
-
     site = write_site(tmp_path / "site", {
         "content/news/_collection.yaml": "route: /news/[slug]\n",
         "content/news/n1.md": "---\ntitle: One\n---\nBody.\n",
@@ -514,7 +512,7 @@ def test_a_collection_schema_deleted_and_back_gives_its_entries_their_urls_again
         "routes/news/[slug]/+page.html": "<p>{{ data.url }}</p>",
     })
     schema = site / "content/news/_collection.yaml"
-    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+    with serving(site) as (server, client):
         (page,) = tabs(server, client, "/news/n1/")
         assert "<p>/news/n1/</p>" in client.get("/news/n1/").text
         schema.unlink()
@@ -527,15 +525,13 @@ def test_a_collection_schema_deleted_and_back_gives_its_entries_their_urls_again
 
 
 def test_an_include_of_a_file_in_static_or_content_is_compiled_again_once_edited(tmp_path):
-    from sitekit import write_site
-
     site = write_site(tmp_path / "site", {
         "routes/+layout.html": '<style>{% include "static/style.css" %}</style>{% include "content/note.html" %}{{ slot }}',
         "routes/+page.html": "home",
         "static/style.css": "p{color:red}",
         "content/note.html": "<p>note one</p>",
     })
-    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+    with serving(site) as (server, client):
         (home,) = tabs(server, client, "/")
         assert "<style>p{color:red}</style><p>note one</p>home" in client.get("/").text
         edit(site / "content/note.html", "<p>note two</p>")
@@ -549,8 +545,6 @@ def test_an_include_of_a_file_in_static_or_content_is_compiled_again_once_edited
 
 def test_turning_highlighting_off_renders_the_bodies_again(tmp_path):
     """Bodies rendered before the config edit were highlighted: none is reused after it."""
-    from sitekit import write_site
-
     site = write_site(tmp_path / "site", {
         "ssg.toml": "highlight = true\n",
         "content/posts/_collection.yaml": "route: /posts/[slug]\n",
@@ -566,7 +560,7 @@ def test_turning_highlighting_off_renders_the_bodies_again(tmp_path):
         """,
         "routes/posts/[slug]/+page.html": "{{ data.post.html }}",
     })
-    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+    with serving(site) as (server, client):
         (page,) = tabs(server, client, "/posts/a/")
         assert '<pre class="highlight">' in client.get("/posts/a/").text
         edit(site / "ssg.toml", "highlight = false\n")
@@ -577,8 +571,6 @@ def test_turning_highlighting_off_renders_the_bodies_again(tmp_path):
 def test_a_post_deleted_and_back_returns_to_the_listing(tmp_path):
     """While it was gone, a request for its page recorded its name; its return is still a
     file new to the folder, which the listing must show again (an undo, a git checkout)."""
-    from sitekit import write_site
-
     site = write_site(tmp_path / "site", {
         "content/posts/_collection.yaml": "route: /posts/[slug]\n",
         "content/posts/a.md": "---\ntitle: Alpha\n---\nA.\n",
@@ -607,7 +599,7 @@ def test_a_post_deleted_and_back_returns_to_the_listing(tmp_path):
     })
     post = site / "content/posts/b.md"
     text = post.read_text()
-    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+    with serving(site) as (server, client):
         assert client.get("/").text.startswith("Alpha,Beta")
         post.unlink()
         wait_until(lambda: client.get("/").text.startswith("Alpha<"), what="Beta to leave the listing")
@@ -620,8 +612,6 @@ def test_a_post_deleted_and_back_returns_to_the_listing(tmp_path):
 @pytest.mark.parametrize("linked", ["content/posts/b.md", "routes/posts/[slug]/+page.py"])
 def test_an_edit_to_the_file_a_symlink_points_to_renders_its_readers_again(tmp_path, linked):
     """The watcher names the file edited, not the link a page read it through."""
-    from sitekit import write_site
-
     site = write_site(tmp_path / "site", {
         "content/posts/_collection.yaml": "route: /posts/[slug]\n",
         "content/posts/a.md": "---\ntitle: Alpha\n---\nA.\n",
@@ -641,7 +631,7 @@ def test_an_edit_to_the_file_a_symlink_points_to_renders_its_readers_again(tmp_p
     target.parent.mkdir()
     (site / linked).rename(target)
     (site / linked).symlink_to(os.path.relpath(target, (site / linked).parent))
-    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+    with serving(site) as (server, client):
         assert client.get("/posts/b/").text.startswith("Beta v1")
         target.write_text(target.read_text().replace("Beta", "Bravo").replace(" v1", " v2"))
         expected = "Bravo v1" if linked.endswith(".md") else "Beta v2"
@@ -650,15 +640,13 @@ def test_an_edit_to_the_file_a_symlink_points_to_renders_its_readers_again(tmp_p
 
 def test_a_symlinked_folder_made_and_retargeted_in_templates_renders_its_readers_again(tmp_path):
     """A link to a folder arrives as a new file: what a page looked for inside it counts."""
-    from sitekit import write_site
-
     site = write_site(tmp_path / "site", {
         "routes/+page.html": '<h1>home</h1>{% include "parts/shared.html" ignore missing %}',
         "templates/base.html": "unused",
         "one/shared.html": "<b>one</b>",
         "two/shared.html": "<b>two</b>",
     })
-    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+    with serving(site) as (server, client):
         (home,) = tabs(server, client, "/")
         assert "<b>" not in client.get("/").text
         (site / "templates/parts").symlink_to("../one")
@@ -672,14 +660,12 @@ def test_a_symlinked_folder_made_and_retargeted_in_templates_renders_its_readers
 
 
 def test_a_matcher_deleted_while_a_route_uses_it_shows_the_routes_error(tmp_path):
-    from sitekit import write_site
-
     site = write_site(tmp_path / "site", {
         "params/integer.py": "def match(value):\n    return value.isdigit()\n",
         "routes/+page.html": "<p>home</p>",
         "routes/n/[n=integer]/+page.html": "<p>{{ page.params.n }}</p>",
     })
-    with Server("serve", site) as server, httpx.Client(base_url=server.base, timeout=10) as client:
+    with serving(site) as (server, client):
         assert client.get("/").status_code == 200
         (site / "params/integer.py").unlink()
         wait_until(lambda: "params/integer.py" in client.get("/").text, what="the routes error")
