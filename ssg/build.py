@@ -156,11 +156,17 @@ def check_out(config: Config) -> None:
     if out.exists() and not out.is_dir():
         raise UsageError(f"the output folder {out} is a file; the build writes a folder there", hint=hint)
     # Every build writes 404.html: a folder with files but none is no build's (lib/, docs/,
-    # node_modules/, .git/), and replacing it would lose them.
+    # node_modules/, .git/), and replacing it would lose them. Nor is one with a repository
+    # in it (a clone of an earlier deploy's branch).
+    keep = "Files the output must keep (CNAME, .nojekyll) go in static/."
+    if out.is_dir() and (out / ".git").exists():
+        raise UsageError(f"the output folder {out} holds a repository (.git); the build replaces the whole output folder",
+                         hint=f"Choose a folder of its own, e.g. --out build. {keep}")
     if out.is_dir() and not (out / "404.html").is_file() and next(os.scandir(out), None) is not None:
         raise UsageError(
-            f"the output folder {out} holds files no build wrote (it has no 404.html); the build replaces the whole output folder",
-            hint="Choose a new or empty folder, e.g. --out build, or delete this one first if nothing in it is needed.",
+            f"the output folder {out} has files but no 404.html, which every build writes: it may be no build output, "
+            "and the build replaces the whole output folder",
+            hint=f"Choose a new or empty folder, e.g. --out build, or delete this one first if nothing in it is needed. {keep}",
         )
 
 

@@ -115,6 +115,9 @@ def _build(args: argparse.Namespace) -> int:
         overrides["prerender"] = {"crawl": False}
     config = _load_config(args, **{k: v for k, v in overrides.items() if v is not None})
     if args.report is not None:
+        from .build import check_out
+
+        check_out(config)  # a refused output folder leaves no report behind
         _check_report(Path(args.report))
     with uptodate.one_build_at_a_time(config.root):
         # The search for damaged output files starts first, on another core: it runs

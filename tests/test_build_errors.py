@@ -424,16 +424,20 @@ def test_an_output_folder_no_build_wrote_or_a_file_is_refused(tmp_path):
         "lib/notes.py": "NOTES = {}\n",
         "helpers/names.py": "NAMES = []\n",  # a folder of modules without __init__.py
         "docs/notes.md": "kept by hand",
+        "pages/404.html": "an earlier deploy, cloned",
+        "pages/.git/HEAD": "ref: refs/heads/gh-pages\n",
         "notes.txt": "mine",
         "routes/+page.py": "from lib.notes import NOTES\n\ndef load(event):\n    return {'n': len(NOTES)}\n",
         "routes/+page.html": "{{ data.n }}",
     })
     before = snapshot(site)
-    why_foreign = "holds files no build wrote (it has no 404.html)"
-    for out, why in (("lib", why_foreign), ("helpers", why_foreign), ("docs", why_foreign), ("notes.txt", "is a file")):
-        result = run_ssg("build", "-C", str(site), "--out", out, env=clean_env())
+    why_foreign = "has files but no 404.html, which every build writes"
+    cases = (("lib", why_foreign), ("helpers", why_foreign), ("docs", why_foreign), ("pages", "holds a repository (.git)"), ("notes.txt", "is a file"))
+    for out, why in cases:
+        result = run_ssg("build", "-C", str(site), "--out", out, "--report", str(tmp_path / "r.json"), env=clean_env())
         assert result.returncode == 2, result.stderr
         assert f"the output folder {site / out} {why}" in result.stderr
+        assert not (tmp_path / "r.json").exists()  # no empty report left behind
     assert snapshot(site) == before
 
 

@@ -152,6 +152,19 @@ def test_a_file_at_the_top_of_the_site_that_nothing_reads_is_no_change(site, ser
     assert "serve.log" not in server.output
 
 
+def test_a_failing_page_reloads_when_a_file_it_read_unseen_appears_at_the_top(tmp_path):
+    site = write_site(tmp_path / "site", {
+        "routes/+page.py": "from pathlib import Path\n\ndef load(event):\n    return {'v': (Path(__file__).parent.parent / 'data.json').read_text()}\n",
+        "routes/+page.html": "<p>{{ data.v }}</p>",
+    })
+    with serving(site) as (server, client):
+        (home,) = tabs(server, client, "/")
+        assert client.get("/").status_code == 500
+        (site / "data.json").write_text("here")
+        assert home.wait_message()[0]["action"] == "reload"
+        assert "<p>here</p>" in client.get("/").text
+
+
 def test_a_helper_module_beside_the_routes_is_picked_up(tmp_path):
     site = write_site(tmp_path / "site", {
         "routes/__init__.py": "",

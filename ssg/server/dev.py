@@ -358,8 +358,10 @@ class DevApp:
         if self._logs:  # `ssg serve > serve.log` inside the site: its own lines are no change
             changes = [c for c in changes if _identity(self.root / c.path) not in self._logs]
         # A file at the top of the site that no page read, no config and no module (a log,
-        # `ssg serve | tee serve.log`; notes): no change, and no line in the log either.
-        changes = [c for c in changes if not _unread_top_file(c, self.graph.readers)]
+        # `ssg serve | tee serve.log`; notes): no change, and no line in the log either;
+        # unless a page is failing, which may have read it unseen (open("data.json")).
+        if not self.graph.errors:
+            changes = [c for c in changes if not _unread_top_file(c, self.graph.readers)]
         # An edit to a file some page read through a symlink is an edit to that name too.
         changes = changes + [
             Change(alias, c.kind, c.is_dir) for c in changes for alias in sorted(self.aliases.get(c.path, ())) if alias != c.path
