@@ -114,32 +114,38 @@ def _build(args: argparse.Namespace) -> int:
     if args.no_crawl:
         overrides["prerender"] = {"crawl": False}
     config = _load_config(args, **{k: v for k, v in overrides.items() if v is not None})
+    made = False  # the report file, made empty to check it can be written
     if args.report is not None:
         from .build import check_out
 
         check_out(config)  # a refused output folder leaves no report behind
-        _check_report(Path(args.report))
-    with uptodate.one_build_at_a_time(config.root):
-        # The search for damaged output files starts first, on another core: it runs
-        # while this one walks the sources, imports the build and loads its cache.
-        check = uptodate.Check(config, scan=not args.fresh)
-        if check.unchanged and not args.fresh and not args.report:
-            check.close(cancel=True)
-            out = config.out_dir
-            if uptodate.work_folders(out):
-                from .output import remove_leftovers  # of a build killed since, which changed nothing
+        made = _check_report(Path(args.report))
+    try:
+        with uptodate.one_build_at_a_time(config.root):
+            # The search for damaged output files starts first, on another core: it runs
+            # while this one walks the sources, imports the build and loads its cache.
+            check = uptodate.Check(config, scan=not args.fresh)
+            if check.unchanged and not args.fresh and not args.report:
+                check.close(cancel=True)
+                out = config.out_dir
+                if uptodate.work_folders(out):
+                    from .output import remove_leftovers  # of a build killed since, which changed nothing
 
-                remove_leftovers(out)
-            print(unchanged_text(config.out_dir, check.counts, time.perf_counter() - started), file=sys.stderr)
-            return 0
-        progress = Progress()
-        try:
-            from .build import build
+                    remove_leftovers(out)
+                print(unchanged_text(config.out_dir, check.counts, time.perf_counter() - started), file=sys.stderr)
+                return 0
+            progress = Progress()
+            try:
+                from .build import build
 
-            summary = build(config, progress=progress, jobs=args.jobs, fresh=args.fresh, uptodate=check, shortcut=not args.report)
-        finally:
-            progress.clear()  # also on Ctrl-C, so the next message starts on a clean line
-            check.close(cancel=True)  # a search the build did not ask for (or a build cut short)
+                summary = build(config, progress=progress, jobs=args.jobs, fresh=args.fresh, uptodate=check, shortcut=not args.report)
+            finally:
+                progress.clear()  # also on Ctrl-C, so the next message starts on a clean line
+                check.close(cancel=True)  # a search the build did not ask for (or a build cut short)
+    except BaseException:
+        if made:  # opened to check it, and the build stopped before writing it
+            Path(args.report).unlink(missing_ok=True)
+        raise
     for problem in summary.result.warnings + summary.result.errors:
         print(problem_text(problem), file=sys.stderr)
         if os.environ.get("GITHUB_ACTIONS") == "true":
@@ -160,8 +166,9 @@ def _build(args: argparse.Namespace) -> int:
     return 0 if summary.ok and written else 1
 
 
-def _check_report(path: Path) -> None:
-    """Before the build: a --report that names a folder, or a path below a file, is a usage error."""
+def _check_report(path: Path) -> bool:
+    """Before the build: a --report that names a folder, or a path below a file, is a usage
+    error. Return whether the file was made here (empty)."""
     hint = "Name a file in a folder that can be written, e.g. --report reports/build.json."
     try:
         if path.is_dir():
@@ -172,9 +179,11 @@ def _check_report(path: Path) -> None:
         if not folder.is_dir():
             raise UsageError(f"--report {path}: {folder} is a file, not a folder", hint=hint)
         # Opened now, so a report that cannot be written fails before the output changes.
+        made = not path.exists()
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a"):
             pass
+        return made
     except OSError as exc:
         raise UsageError(f"--report {path} cannot be written: {exc.strerror or exc}", hint=hint) from None
 

@@ -71,11 +71,11 @@ def test_failed_build_leaves_the_previous_output_exactly_as_it_was(previous_outp
     assert leftovers(tmp_path) == []
 
 
-def start_slow_build(site: Path, out: Path, marker: Path) -> subprocess.Popen:
+def start_slow_build(site: Path, out: Path, marker: Path, *args: str) -> subprocess.Popen:
     """Start `ssg build` on tests/sites/slow-load and return once its slow load is running."""
     child = subprocess.Popen(
         # --fresh: the slow page must render, not be reused from the first build's cache.
-        [sys.executable, "-m", "ssg.cli", "build", "-C", str(site), "--out", str(out), "--fresh"],
+        [sys.executable, "-m", "ssg.cli", "build", "-C", str(site), "--out", str(out), "--fresh", *args],
         env=clean_env(SLOW_LOAD_MARKER=str(marker)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     # The slow load writes the marker, then sleeps for a minute: the test stops the build mid-way.
@@ -119,13 +119,15 @@ def test_killed_build_leaves_the_previous_output_and_the_next_build_recovers(slo
 
 def test_interrupted_build_cleans_up_and_leaves_the_previous_output(slow_site, tmp_path):
     site, out, before = slow_site
-    child = start_slow_build(site, out, tmp_path / "slow-load-started")
+    report = tmp_path / "reports/build.json"  # made (empty) before the build, to check it can be
+    child = start_slow_build(site, out, tmp_path / "slow-load-started", "--report", str(report))
     child.send_signal(signal.SIGINT)  # Ctrl-C
     _, stderr = child.communicate(timeout=30)
     assert child.returncode == 130
     assert "interrupted; the previous output is untouched" in stderr
     assert snapshot(out) == before
     assert leftovers(tmp_path) == []
+    assert not report.exists()
 
 
 def test_ctrl_c_held_while_the_output_is_put_in_place_says_it_is_in_place():
