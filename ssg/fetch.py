@@ -9,14 +9,21 @@ import hashlib
 import json
 import mimetypes
 import os
+from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from .context import record
 from .errors import FetchError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .load import RequestState
+    from .site import Site
+
 
 MAX_DEPTH = 16
 """In-process fetches nested deeper than this are a loop that changes its URL each time."""
@@ -38,12 +45,6 @@ def rendering(method: str, path: str) -> Iterator[None]:
 def _key(method: str, path: str) -> tuple[str, str]:
     method = method.upper()
     return ("GET" if method == "HEAD" else method), path.rstrip("/") or "/"
-
-if TYPE_CHECKING:
-    import httpx
-
-    from .load import RequestState
-    from .site import Site
 
 
 async def fetch(site: Site, state: RequestState, url: str, *, route_id: str, page_path: str, method: str = "GET", **kwargs: Any) -> httpx.Response:

@@ -82,11 +82,12 @@ class Modules:
 
 def _syntax_error(root: Path, rel: str, path: Path, exc: SyntaxError) -> ModuleError:
     """Name the file the syntax error is in: the route module, or a module it imports."""
-    where = Path(exc.filename).resolve() if exc.filename and Path(exc.filename).is_file() else path.resolve()
-    if where == path.resolve():  # the module itself, or code it compiled at run time ("<string>")
+    own, site = path.resolve(), root.resolve()
+    where = Path(exc.filename).resolve() if exc.filename and Path(exc.filename).is_file() else own
+    if where == own:  # the module itself, or code it compiled at run time ("<string>")
         return ModuleError(rel, f"syntax error: {exc.msg}", line=exc.lineno, cause=exc)
-    if where.is_relative_to(root.resolve()):
-        return ModuleError(where.relative_to(root.resolve()).as_posix(), f"syntax error: {exc.msg} (imported by {rel})", line=exc.lineno, cause=exc)
+    if where.is_relative_to(site):
+        return ModuleError(where.relative_to(site).as_posix(), f"syntax error: {exc.msg} (imported by {rel})", line=exc.lineno, cause=exc)
     return ModuleError(rel, f"syntax error in {where}:{exc.lineno}: {exc.msg}", cause=exc)
 
 

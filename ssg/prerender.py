@@ -521,7 +521,6 @@ async def write_extras(site: Site, writer: Writer, pre: Prerender) -> None:
     pre.result.static_files = len(writer.copy_tree(config.static_dir, skip=own.keys()))
 
 
-
 def _joined(own: bytes, generated: bytes) -> bytes:
     """The site's own rules, then the build's, each on lines of their own."""
     if own and generated and not own.endswith(b"\n"):

@@ -407,17 +407,16 @@ class DevApp:
         for key in affected:
             self.cache.pop(key, None)
             self.inflight.pop(key, None)  # a render begun before the save: the next request starts anew
-        self.graph.mark_stale(affected, self.batch)
-
         # A script or image in static/ a page links to (not one it read): the page's HTML is
-        # the same, but the browser holds the old file. Every tab reloads, as Vite does.
+        # the same, so its render stays, but the browser holds the old file. Every tab
+        # reloads, as Vite does; also one that loaded its page just before the save.
         asset = any(c.path.startswith("static/") and not is_css(c) for c in changes)
-        if asset:  # also a tab that loaded its page just before the save and connects after it
-            self.graph.mark_stale(set(self.graph.deps), self.batch)
+        stale = set(self.graph.deps) if asset else affected
+        self.graph.mark_stale(stale, self.batch)
 
         def tab_affected(key: str) -> bool:
             # A tab whose page this server never rendered (it restarted since) reloads to be safe.
-            return everything or asset or key in affected or (non_css and key not in self.graph.deps)
+            return everything or key in stale or (non_css and key not in self.graph.deps)
 
         base = self.site.config.base_path if self.site is not None else ""
         reloaded = self.hub.notify(self.batch, tab_affected, [base + css for css in todo.css])
