@@ -107,6 +107,7 @@ _SIMPLE_DEFINITION = re.compile(
 _URL_SCHEME = re.compile(r"[A-Za-z0-9.+-]+:")
 _PLAIN_AUTHORITY = re.compile(r"(?:[A-Za-z0-9._+-]+(?::[A-Za-z0-9._+-]*)?@)?[A-Za-z0-9._-]*(?::\d*)?")
 _AUTHORITY_END = re.compile(r"[/?#]")
+_PLAIN_HTTP = re.compile(r"https?://[A-Za-z0-9._-]*(?:[/?#]|\Z)")
 _AUTOLINK = re.compile(r"<([A-Za-z0-9.+-]{2,32}:[^\s<>]*|[^\s<>@]+@[^\s<>]+)>")
 _PLAIN_EMAIL = re.compile(r"[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+")
 _NESTED_DEFINITION = re.compile(rf"^{_PREFIX}+\[(?:[^\]\\]|\\.)*\]:", re.M)
@@ -304,6 +305,8 @@ def _unusual_definition(text: str) -> bool:
 def _rewritten_host(url: str) -> bool:
     """Whether the reference's mdurl may rewrite a link's URL: one with a scheme (or "//")
     whose user, host and port are not plain."""
+    if _PLAIN_HTTP.match(url):
+        return False  # the common case, said quickly: http(s)://host and then a path or nothing
     scheme = _URL_SCHEME.match(url)
     rest = url[scheme.end() :] if scheme else url
     if not scheme and not rest.startswith("//"):
