@@ -135,6 +135,11 @@ def _build(args: argparse.Namespace) -> int:
                 print(unchanged_text(config.out_dir, check.counts, time.perf_counter() - started), file=sys.stderr)
                 return 0
             progress = Progress()
+            # A cold build parses every content file: begun now, on other cores, while this
+            # one imports the renderer.
+            from .content.files import start_prefetch
+
+            start_prefetch(config.root, list(check.sources), args.jobs or os.cpu_count() or 1, fresh=args.fresh)
             try:
                 from .build import build
 

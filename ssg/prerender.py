@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote
 
 from . import context, output
+from .content.files import end_prefetch
 from .entries import Entry, EntryError, to_entry
 from .failures import from_exception
 from .manifest import Route
@@ -257,6 +258,7 @@ class Prerender:
 
         with collector_paused(), context.tracking(self.seed_deps):  # the seed reads every entry: long-lived objects, no garbage
             self.seed()
+        end_prefetch()
         # What exists now (the parsed site, the previous build's record) lives for the whole
         # build: out of the collector's sight, full collections stay short, and forked
         # workers do not copy the pages a collection would touch.

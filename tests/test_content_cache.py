@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import multiprocessing
 import os
 import shutil
 import sqlite3
@@ -684,6 +685,73 @@ def test_scan_on_several_processes_reads_what_one_process_reads(tmp_path, monkey
         assert (caught.value.file, caught.value.line) == ("content/blog/p23.md", 5), (jobs, str(caught.value))
         assert "rank" in str(caught.value)
         assert len(set(parsers.read_text().split()) - {str(os.getpid())}) == (2 if jobs == 2 else 0)
+
+
+def test_a_cold_builds_parse_starts_before_the_scan_and_the_scan_takes_it(tmp_path, monkeypatch):
+    """`ssg build` starts parsing every content file on other processes before it imports
+    the renderer, when no earlier build left parsed front matter (or with --fresh). The
+    first scan takes what they parsed: no file is parsed twice, a file edited since is
+    parsed again, and the entries are those of a scan on one process."""
+    posts = {f"content/blog/p{i:02}.md": post(f"P{i}", f"Post {i}.\n", date=f"2024-01-{i % 28 + 1:02}") for i in range(30)}
+    root = write_site(tmp_path / "site", {**{k: v for k, v in ROUTES.items() if "docs" not in k and "guide" not in k}, **posts})
+    log = tmp_path / "parsed"
+    real = frontmatter.parse
+
+    def parse(text, file):
+        with open(log, "a") as f:
+            f.write(f"{os.getpid()} {file}\n")
+        return real(text, file)
+
+    monkeypatch.setattr(frontmatter, "parse", parse)
+    monkeypatch.setattr(files, "PREFETCH_MIN", 1)
+    rels = sorted(posts) + ["content/blog/_collection.yaml", "routes/+layout.html"]
+
+    def parsed() -> list[tuple[str, str]]:
+        return [tuple(line.split(" ")) for line in log.read_text().splitlines()] if log.exists() else []
+
+    def scan(jobs: int, *, early: bool, edit: bool = False) -> list:
+        store.reset()
+        log.write_text("")
+        if early:
+            files.start_prefetch(root, rels, jobs, fresh=False)
+            assert files._early is not None
+            for future in files._early[2]:
+                future.result()  # parsed: an edit now is one the scan must see
+        if edit:
+            (root / "content/blog/p07.md").write_text(post("P7 edited", "Post 7.\n", date="2024-01-08"))
+        site = open_site(root)
+        site.jobs = jobs
+        diskcache.start_build(root)
+        listed = [(e.slug, e.title, e.date) for e in collection("blog")]
+        assert files._early is None, "the scan took the parse"
+        return listed
+
+    one = scan(1, early=False)
+    shutil.rmtree(root / ".ssg-cache", ignore_errors=True)
+    two = scan(2, early=True, edit=True)
+    me = str(os.getpid())
+    assert [title for _, title, _ in two if title.startswith("P7")] == ["P7 edited"]
+    assert two == [(slug, "P7 edited" if slug == "p07" else title, date) for slug, title, date in one]
+    by_process = parsed()
+    assert sorted(rel for _, rel in by_process if _ != me) == sorted(posts), "each file parsed once, on other processes"
+    assert len({pid for pid, _ in by_process} - {me}) == 2
+    assert [rel for pid, rel in by_process if pid == me] == ["content/blog/p07.md"], "here: only the file edited since"
+
+    # Once a build has left parsed front matter (files.json, or here its journal), nothing is
+    # started: most files need no parsing, and an edit's shortcut none at all. With --fresh,
+    # all are parsed.
+    diskcache.save()
+    assert saved_records(root).keys() == posts.keys()
+    files.start_prefetch(root, rels, 2, fresh=False)
+    assert files._early is None
+    files.start_prefetch(root, rels, 2, fresh=True)
+    assert files._early is not None
+    started = multiprocessing.active_children()
+    assert len(started) == 2
+    files.end_prefetch()  # no scan took it: its processes end before the render workers start
+    assert files._early is None and not any(p.is_alive() for p in started)
+    files.start_prefetch(root, rels, 1, fresh=True)
+    assert files._early is None, "one job: the build parses as it scans"
 
 
 def test_an_edit_appends_its_record_to_the_journal_and_files_json_stays(tmp_path, monkeypatch):

@@ -131,6 +131,53 @@ def read_file(path: str) -> bytes:
 
 PREFETCH_MIN = 200  # files to parse before forking for them pays off
 _prefetching: Files | None = None  # the Files a prefetch's forked processes read for
+_early: tuple[Path, Any, list[Any]] | None = None  # (root, pool, futures) of start_prefetch()
+
+
+def start_prefetch(root: Path, rels: list[str], jobs: int, *, fresh: bool) -> None:
+    """Before a cold build imports its renderer: start parsing the site's content files on
+    `jobs` processes, for Files.prefetch to take. The imports and the set-up before the
+    first collection scan took a tenth of a cold build at 4,000 posts with one core idle.
+    Only when no earlier build left parsed front matter (files.json or its journal), or with
+    --fresh: otherwise most files need no parsing, or an edit's shortcut needs none at all."""
+    global _early, _prefetching
+    rels = [rel for rel in rels if rel.startswith("content/") and rel.endswith(".md")]
+    if jobs < 2 or len(rels) < PREFETCH_MIN or _early is not None:
+        return
+    if not fresh and any((root / diskcache.FOLDER / name).exists() for name in (diskcache.INDEX, diskcache.JOURNAL)):
+        return
+    diskcache.configure(read=not fresh, write=True)  # as start_build() will: --fresh reads none
+    _prefetching = Files(root)
+    try:
+        pool = diskcache.process_pool(jobs)
+        futures = [pool.submit(_read_part, rels[i::jobs]) for i in range(jobs)]  # forks the processes
+    except (OSError, RuntimeError):
+        return  # no processes to be had: the build parses the files itself
+    finally:
+        _prefetching = None
+    _early = (root, pool, futures)
+
+
+def end_prefetch() -> None:
+    """Once the build has seeded its queue: end a start_prefetch() no collection scan took,
+    before the render workers are forked."""
+    if _early is not None:
+        _take_early(_early[0])
+
+
+def _take_early(root: Path) -> list[tuple[Parsed, list | None]]:
+    """What start_prefetch() parsed for this root (waiting for it); its processes end."""
+    global _early
+    if _early is None or _early[0] != root:
+        return []
+    _, pool, futures = _early
+    _early = None
+    try:
+        return [hit for future in futures for hit in future.result()]
+    except Exception:  # noqa: BLE001 - a process died (killed, out of memory): parsed here instead
+        return []
+    finally:
+        pool.shutdown()
 
 
 def _read_part(rels: list[str]) -> list[tuple[Parsed, list | None]]:
@@ -234,6 +281,7 @@ class Files:
         """Parse many files on `jobs` processes at once (a collection's first scan in a
         build): front matter is most of a cold scan, and the render workers are not
         forked before it. Files that fail are left for get(), which reports them."""
+        self._add(_take_early(self.root))
         if jobs < 2:
             return
         todo = [rel for rel in rels if rel not in self.parsed and not self._recorded(rel)]
@@ -248,6 +296,10 @@ class Files:
             return  # no processes to be had (a limit, a sandbox): get() parses each in turn
         finally:
             _prefetching = None
+        self._add(found)
+
+    def _add(self, found: list[tuple[Parsed, list | None]]) -> None:
+        """Take what prefetch processes parsed (Files.get checks each against its file)."""
         for hit, record in found:
             hit.root = self.root
             self.parsed[hit.rel] = hit
