@@ -6,7 +6,6 @@ names and conflicts, and returns routes sorted most specific first.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,6 +103,8 @@ def scan(root: Path) -> Manifest:
             if name in ROUTE_FILES:
                 names.add(name)
                 continue
+            import difflib  # only for a message: not on every build's path
+
             close = difflib.get_close_matches(name.lower(), ROUTE_FILES, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]}?" if close else f"; route files are {', '.join(ROUTE_FILES)}"
             problems.append(f"{rel}/{name}: not a route file{hint}")

@@ -42,7 +42,9 @@ def _jsonable(value: Any, where: Where) -> Any:
 
 def _converter(kind: type) -> Any:
     """How to convert values of one type (looked up once per type: most data repeats a few)."""
-    if issubclass(kind, (str, int)):
+    if issubclass(kind, str):  # Markup (the HTML of a body, a summary), StrEnum: their plain text
+        return lambda value, where: str(value)
+    if issubclass(kind, int):
         return lambda value, where: _scalar(value)
     if issubclass(kind, float):
         return _float

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from . import manifest as manifest_mod
 from .config import Config
-from .context import option_of, record, tracking
+from .context import option_of, record, record_all, tracking
 from .manifest import Manifest, Route
 from .modules import Modules
 from .templates import Templates
@@ -118,12 +118,10 @@ class Site:
                 with tracking(read):
                     value = compute()
             finally:
-                for dep in read:  # also when it raised: the dev server retries when they change
-                    record(dep)
+                record_all(read)  # also when it raised: the dev server retries when they change
             self._memo[key] = (value, tuple(sorted(read)))
             return value
-        for dep in known[1]:
-            record(dep)
+        record_all(known[1])
         return known[0]
 
     def url(self, path: str) -> str:

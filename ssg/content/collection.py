@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
-from ..context import front_matter, record
+from ..context import front_matter, record, record_all
 from .entry import Entry
 from .store import Listing, SiteContent, schema_path
 
@@ -44,8 +44,7 @@ class Collection(Sequence[Entry]):
     def _all(self) -> list[Entry]:
         # The folder, the schema and each entry's front matter: its body is a dep only of
         # the pages that show it (html, toc or summary record the whole file).
-        for source in self._listing.files:
-            record(front_matter(source) if source.endswith(".md") else source)
+        record_all(self._listing.deps)
         return self._entries
 
     @overload

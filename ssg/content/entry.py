@@ -29,7 +29,7 @@ class Entry:
     `toc` and `html`, for listings.
     """
 
-    __slots__ = ("_content", "_file", "_slug", "_collection", "_data", "_summary")
+    __slots__ = ("_content", "_file", "_slug", "_collection", "_data", "_summary", "_front")
 
     def __init__(self, content: SiteContent, file: Parsed, slug: str, collection: str, data: dict[str, Any]) -> None:
         self._content = content
@@ -37,6 +37,7 @@ class Entry:
         self._slug = slug
         self._collection = collection
         self._data = data
+        self._front = front_matter(file.rel)  # the dep reading `data` records (one string per file)
         self._summary: tuple[str | None, str, str] = (None, "", "")  # (summary text, its hash, its dep), the last asked
 
     @property
@@ -58,7 +59,7 @@ class Entry:
     def data(self) -> dict[str, Any]:
         """The front matter, after the collection's schema (defaults, dates). Treat it as read-only:
         it is shared by every page of the build."""
-        record(front_matter(self._file.rel))
+        record(self._front)
         return self._data
 
     @property

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import datetime
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -158,6 +157,8 @@ def _field(name: str, spec: Any, file: str, lines: Lines) -> Field:
 
 
 def did_you_mean(word: str, choices: tuple[str, ...]) -> str:
+    import difflib  # only for a message: not on every build's path
+
     close = difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -113,6 +113,7 @@ class Listing:
     visible: list[Entry]
     by_slug: dict[str, Entry]
     files: list[str]  # every file whose change changes the listing
+    deps: tuple[str, ...]  # what reading it records: those files, a .md file's front matter only
 
 
 def sort_key(date: Any) -> tuple[int, datetime.datetime]:
@@ -247,7 +248,8 @@ class SiteContent:
         files = [f"content/{name}/", schema_path(name), *rels]  # the schema also when missing: it may come
         self.files.disk.save_index()  # new or changed front matter, for the next process
         self.files.disk.release([rel for rel in rels if rel in self.files.parsed])  # kept parsed: the records are on disk
-        return Listing(name, entries, visible, by_slug, files)
+        deps = tuple(front_matter(file) if file.endswith(".md") else file for file in files)
+        return Listing(name, entries, visible, by_slug, files, deps)
 
     def schema(self, name: str) -> tuple[Schema, Route | None]:
         """The collection's schema and the route that renders its entries (checked against routes/)."""
