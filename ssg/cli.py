@@ -137,16 +137,18 @@ def _build(args: argparse.Namespace) -> int:
             progress = Progress()
             # A cold build parses every content file: begun now, on other cores, while this
             # one imports the renderer.
-            from .content.files import start_prefetch
+            from .content.files import end_prefetch, start_prefetch
 
-            start_prefetch(config.root, list(check.sources), args.jobs or os.cpu_count() or 1, fresh=args.fresh)
             try:
-                from .build import build
+                with uptodate.interrupts_held():  # Ctrl-C lands once the build's code is imported
+                    start_prefetch(config.root, list(check.sources), args.jobs or os.cpu_count() or 1, fresh=args.fresh)
+                    from .build import build
 
                 summary = build(config, progress=progress, jobs=args.jobs, fresh=args.fresh, uptodate=check, shortcut=not args.report)
             finally:
                 progress.clear()  # also on Ctrl-C, so the next message starts on a clean line
                 check.close(cancel=True)  # a search the build did not ask for (or a build cut short)
+                end_prefetch(cancel=True)  # a parse the build did not take (it stopped first)
     except BaseException:
         if made:  # opened to check it, and the build stopped before writing it
             Path(args.report).unlink(missing_ok=True)

@@ -15,9 +15,10 @@ import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .output import Writer, libc_function
+from .output import Writer, die_with_parent
 from .render import Done, render
 from .site import Site
+from .uptodate import interrupts_held
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -34,7 +35,6 @@ class Job:
     concurrency: int
 
 
-PR_SET_PDEATHSIG = 1
 _job: Job | None = None
 _loops: dict[int, asyncio.AbstractEventLoop] = {}
 
@@ -75,13 +75,8 @@ def render_batch(paths: list[str]) -> list[Done]:
 def _worker_init(parent: int) -> None:
     # Ctrl-C is handled by the parent, which stops the pool and removes the staging folder.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A killed build must not leave workers writing into its staging folder: on Linux,
-    # ask to be killed with the parent.
-    prctl = libc_function("prctl")
-    if prctl is not None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
+    # A killed build must not leave workers writing into its staging folder.
+    die_with_parent(parent)
 
 
 class Pool:
@@ -99,7 +94,8 @@ class Pool:
 
     def submit(self, paths: list[str]) -> Future:
         if self.executor is not None:
-            return self.executor.submit(render_batch, paths)
+            with interrupts_held():  # the first submit forks the workers
+                return self.executor.submit(render_batch, paths)
         from concurrent.futures import Future  # here: an edit build makes no pool
 
         future: Future = Future()

@@ -130,6 +130,53 @@ def test_interrupted_build_cleans_up_and_leaves_the_previous_output(slow_site, t
     assert not report.exists()
 
 
+def children_of(pid: int) -> list[int]:
+    try:
+        return [int(n) for n in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def test_ctrl_c_while_a_cold_build_starts_its_processes_ends_it_cleanly(tmp_path):
+    """A first build of a big site forks processes to parse its content before it has
+    imported its renderer. Ctrl-C once they run (wherever it lands: an import, a fork, the
+    parse) ends the build with 130 and its one line: no traceback, no process left behind,
+    no hang, no output folder."""
+    site = shutil.copytree(REPO / "bench" / "site_template", tmp_path / "site")  # posts, tags, an endpoint per post
+    for i in range(400):
+        (site / f"content/posts/p{i:03}.md").write_text(f"---\ntitle: Post {i}\ndate: 2024-01-{i % 28 + 1:02}\n---\nBody {i}.\n")
+    for attempt in range(3):
+        shutil.rmtree(site / ".ssg-cache", ignore_errors=True)  # a first build: no parsed front matter yet
+        child = subprocess.Popen(
+            [sys.executable, "-m", "ssg.cli", "build", "-C", str(site), "--out", str(tmp_path / "out"), "--jobs", "2"],
+            env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        deadline = time.monotonic() + 30
+        while not (started := children_of(child.pid)) and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=30)
+        if not started:
+            continue  # it finished before a process of it was seen: try again
+        assert child.returncode == 130, stderr
+        assert stderr.strip() == "interrupted; the previous output is untouched"
+        assert not any(Path(f"/proc/{pid}").exists() for pid in started), "its processes ended with it"
+        assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+        return
+    pytest.fail("no build was seen with its processes running")
+
+
+def test_interrupts_held_raises_ctrl_c_once_the_block_ends():
+    from ssg.uptodate import interrupts_held
+
+    finished = False
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_held():
+            os.kill(os.getpid(), signal.SIGINT)  # held: the block goes on
+            finished = True
+    assert finished
+
+
 def test_ctrl_c_held_while_the_output_is_put_in_place_says_it_is_in_place():
     """Ctrl-C while the output moves in lands once it is there: the message must not say
     the previous output is untouched. A Ctrl-C during a failing step is plain."""

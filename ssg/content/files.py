@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any
 from . import diskcache, frontmatter, schema as schema_mod
 from .errors import ContentError
 from .frontmatter import Lines
-from ..uptodate import changed_at
+from ..uptodate import changed_at, interrupts_held
 from .markdown import RenderedBody
 from .schema import Schema
 
@@ -149,20 +150,41 @@ def start_prefetch(root: Path, rels: list[str], jobs: int, *, fresh: bool) -> No
     diskcache.configure(read=not fresh, write=True)  # as start_build() will: --fresh reads none
     _prefetching = Files(root)
     try:
-        pool = diskcache.process_pool(jobs)
-        futures = [pool.submit(_read_part, rels[i::jobs]) for i in range(jobs)]  # forks the processes
+        pool = diskcache.process_pool(jobs, initializer=_prefetch_started, initargs=(os.getpid(),))
+        futures: list[Any] = []
+        _early = (root, pool, futures)  # from here on, end_prefetch() ends it
+        with interrupts_held():
+            futures.extend(pool.submit(_read_part, rels[i::jobs]) for i in range(jobs))  # forks the processes
     except (OSError, RuntimeError):
-        return  # no processes to be had: the build parses the files itself
+        end_prefetch(cancel=True)  # no processes to be had: the build parses the files itself
     finally:
         _prefetching = None
-    _early = (root, pool, futures)
 
 
-def end_prefetch() -> None:
+def end_prefetch(*, cancel: bool = False) -> None:
     """Once the build has seeded its queue: end a start_prefetch() no collection scan took,
-    before the render workers are forked."""
-    if _early is not None:
+    before the render workers are forked. With `cancel` (the build stopped: Ctrl-C, an
+    error), at once: its processes are ended mid-parse."""
+    global _early
+    if _early is None:
+        return
+    if not cancel:
         _take_early(_early[0])
+        return
+    _, pool, _ = _early
+    _early = None
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()  # the executor has no public way to stop running work
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _prefetch_started(parent: int) -> None:
+    """In a start_prefetch() process: Ctrl-C is the build's to handle (it ends the
+    processes), and a build killed outright takes them along, as render workers do."""
+    from ..output import die_with_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
 
 
 def _take_early(root: Path) -> list[tuple[Parsed, list | None]]:
@@ -291,7 +313,9 @@ class Files:
         _prefetching = self
         try:
             with diskcache.process_pool(jobs) as pool:
-                found = [hit for part in pool.map(_read_part, [todo[i::jobs] for i in range(jobs)]) for hit in part]
+                with interrupts_held():
+                    parts = [pool.submit(_read_part, todo[i::jobs]) for i in range(jobs)]  # forks the processes
+                found = [hit for part in parts for hit in part.result()]
         except (OSError, RuntimeError):
             return  # no processes to be had (a limit, a sandbox): get() parses each in turn
         finally:
