@@ -113,25 +113,25 @@ def build(
             if result.errors:
                 writer.abort()
             else:
+                # Ctrl-C lands once the output and both records of it are in place: the
+                # no-change record (uptodate) must describe the build the cache describes.
                 with signals_held():
+                    if uptodate is not None:
+                        uptodate.forget()  # a build killed before it records itself leaves none to trust
                     if writer.update:
-                        build_cache.forget()  # a build killed while it moves files in leaves no record to trust
+                        build_cache.forget()  # nor one that describes the output before the files moved in
                     writer.commit()
                     with collector_paused():
                         build_cache.save(rendered=len(pre.rendered), seed_deps=pre.seed_deps)
+                        if uptodate is not None and not result.problems and not pre.fetched_urls:
+                            done = Summary(result, time.perf_counter() - started, str(config.out_dir), pre.reused, pre.rendered)
+                            uptodate.record(list(writer.written), summary_counts(done))
         except BaseException:
             writer.abort()  # Ctrl-C or a bug: leave the previous output as it was
             raise
     finally:
         gc.unfreeze()  # what the build froze (here and in Prerender.run) is collectable again
-    summary = Summary(result, time.perf_counter() - started, str(config.out_dir), pre.reused, pre.rendered)
-    if uptodate is not None and summary.ok:
-        if result.problems or pre.fetched_urls:
-            uptodate.forget()
-        else:
-            with collector_paused():
-                uptodate.record(list(writer.written), summary_counts(summary))
-    return summary
+    return Summary(result, time.perf_counter() - started, str(config.out_dir), pre.reused, pre.rendered)
 
 
 def markdown_engine_name() -> str:

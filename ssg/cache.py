@@ -425,9 +425,14 @@ class Cache:
         self.previous_modules: dict[str, str | None] = {}
         self.previous_hashes: dict[str, str | None] = {}  # every source any path read -> its hash then
         self.warning: str | None = None
+        # A file (or a link to nothing: a CI cache path not restored) where the folder goes.
+        self.homeless = os.path.lexists(self.dir) and not self.dir.is_dir()
+        if self.homeless:
+            self.warning = (f"{self.dir} is not a folder, so the build cache cannot be kept: every page is "
+                            "rendered, in this build and the next; remove it, or make it a folder")
         stats = Stats()
-        self.enabled = enabled
-        if enabled:
+        self.enabled = enabled and not self.homeless
+        if self.enabled:
             stats = self._load()
         self.hash = Hasher(site.root, stats, self._option_digest)
         # This build's record, as build.cache keeps it (a site of 40,000 posts keeps 80,000
@@ -637,6 +642,8 @@ class Cache:
         return None
 
     def _site_wide_change(self) -> str:
+        if self.homeless:
+            return ".ssg-cache is not a folder"
         if not self.enabled:
             return "--fresh"
         if self.previous_key != self.key:
@@ -651,7 +658,8 @@ class Cache:
 
     def forget(self) -> None:
         """Delete the previous build's record (the output is about to change in place)."""
-        remove(self.dir / FILE)
+        if not self.homeless:
+            remove(self.dir / FILE)
         self._forgotten = True
 
     def begin_patch(self) -> None:
@@ -686,6 +694,8 @@ class Cache:
     def save(self, *, rendered: int, seed_deps: set[str]) -> None:
         """Write this build's record (after a successful build only), atomically. A build
         that reused every path of an unchanged record leaves the file as it is."""
+        if self.homeless:
+            return
         if (
             rendered == 0 and self.enabled and not self._forgotten and self.previous_key == self.key
             and self.entries.keys() == self._deps.keys() and not self.hash.changed

@@ -69,6 +69,20 @@ class BuildFailed(SsgError):
         super().__init__(f"build failed with {count} error(s); the previous output is untouched")
 
 
+class ExitCalled(SsgError):
+    """sys.exit() in a site's code (a load, an endpoint, entries(), a module): an error of
+    the page or route that ran it. It must not end the build with its own exit code."""
+
+
+def exit_called(exc: SystemExit) -> ExitCalled:
+    """The error for a SystemExit a site's code raised, with its traceback (its line)."""
+    error = ExitCalled(
+        f"sys.exit({exc.code!r}) was called; a load, endpoint or entries() cannot end the build",
+        hint="Raise ssg.error(500, ...) (or any exception) to fail the page instead.",
+    )
+    return error.with_traceback(exc.__traceback__)
+
+
 class SerializationError(SsgError):
     """Load data that cannot be written as JSON; `key_path` says where, e.g. data.post.date."""
 

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import SsgError
+from .errors import SsgError, exit_called
 
 if TYPE_CHECKING:
     from .manifest import Route
@@ -82,9 +82,12 @@ class Event:
 
 async def call(fn: Callable[..., Any], *args: Any) -> Any:
     """Call a sync or async user function and return its result."""
-    result = fn(*args)
-    if inspect.isawaitable(result):
-        result = await result
+    try:
+        result = fn(*args)
+        if inspect.isawaitable(result):
+            result = await result
+    except SystemExit as exc:
+        raise exit_called(exc) from None
     return result
 
 

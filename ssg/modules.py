@@ -66,7 +66,7 @@ class Modules:
         except SyntaxError as exc:
             sys.modules.pop(name, None)
             raise _syntax_error(self.root, rel, path, exc) from exc
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() at import: the module's error, not the build's end
             sys.modules.pop(name, None)
             raise ModuleError(rel, f"failed to import: {type(exc).__name__}: {exc}", cause=exc) from exc
         _check_exports(rel, module)

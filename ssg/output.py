@@ -126,7 +126,9 @@ class Writer:
         base = f"{previous}/"
         if self.damaged is not None and not self.damaged.isdisjoint(rels):
             return False
-        if self.damaged is None and not all(os.path.isfile(base + rel) for rel in rels):
+        # The search for damage vouches for the files of an output that stays in place;
+        # files copied from elsewhere are looked at (the output may be gone).
+        if (self.damaged is None or not self.update) and not all(os.path.isfile(base + rel) for rel in rels):
             return False
         if self.update:
             return True

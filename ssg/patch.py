@@ -72,16 +72,16 @@ def _patch(site: Site, cache: Cache, check: Check, files: set[str]) -> list[tupl
         for rel in (rel for done in dones for rel in done.files):
             writer.claim(rel)
         workers.loop().run_until_complete(_extras(site, cache, writer))
-        with signals_held():
+        with signals_held():  # Ctrl-C lands once the files and both records are in place
             cache.begin_patch()  # a build killed while it moves files in leaves no record to trust
             writer.commit(prune=False)
             cache.save_patch({key(d.path): d for d in dones})
+            check.record_patch(sorted(writer.written))
     except BaseException:
         writer.abort()
         raise
     finally:
         workers.loop().run_until_complete(site.aclose())
-    check.record_patch(sorted(writer.written))
     return sorted(todo.items())
 
 

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 from . import context, output
 from .content.files import end_prefetch
 from .entries import Entry, EntryError, to_entry
+from .errors import exit_called
 from .failures import from_exception
 from .manifest import Route
 from .output import Writer
@@ -204,7 +205,10 @@ class Prerender:
         file = route.module or route.server
         try:
             fn = getattr(self.site.modules.get(file), "entries", None) if file else None
-            items = list(fn() or []) if fn else []
+            try:
+                items = list(fn() or []) if fn else []
+            except SystemExit as exc:
+                raise exit_called(exc) from None
         except Exception as exc:
             self._failed("entries", route, None, exc, prefix=f"{file}: entries() failed: ")
             self.broken_routes.add(route.id)  # reported once: not again as a route no entries() listed

@@ -251,6 +251,37 @@ def test_a_syntax_error_names_the_file_it_is_in(tmp_path, broken, where, line):
     assert f"::error file={where.split(':')[0]},line={line}::" in result.stdout
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("where", ["load", "endpoint", "entries", "import"])
+def test_sys_exit_in_site_code_is_an_error_of_its_page_not_the_builds_exit(tmp_path, where, jobs):
+    """sys.exit() in a load, an endpoint, entries() or a module's top level fails what ran
+    it, with the file and line, as an exception does; the build exits 1 whatever the code
+    passed, and the same with any --jobs."""
+    from sitekit import write_site
+
+    code = {
+        "load": "import sys\n\n\ndef load(event):\n    sys.exit(0)\n",
+        "endpoint": "import sys\n\n\ndef GET(event):\n    sys.exit(0)\n",
+        "entries": "import sys\n\n\ndef entries():\n    sys.exit(0)\n",
+        "import": "import sys\n\nsys.exit(0)\n",
+    }[where]
+    module = "routes/data.json/+server.py" if where == "endpoint" else "routes/page/[n]/+page.py" if where == "entries" else "routes/page/+page.py"
+    site = write_site(tmp_path / "site", {
+        "routes/+page.html": '<a href="/page/">page</a> <a href="/data.json">data</a>',
+        "routes/page/+page.html": "page",
+        "routes/data.json/+server.py": "def GET(event):\n    return ssg.json({})\n\n\nimport ssg\n",
+        module: code,
+        **({"routes/page/[n]/+page.html": "{{ params.n }}"} if where == "entries" else {}),
+    })
+    result = build(site, "--jobs", jobs)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback (most recent call last)" not in result.stderr
+    line = 5 if where != "import" else 3
+    assert f"at {module}:{line}" in result.stderr or f"{module}\", line {line}" in result.stderr, result.stderr
+    assert "sys.exit(0)" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 # -- 7. data that cannot be JSON --------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ import marshal
 import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -229,6 +230,57 @@ def test_corrupt_cache_is_ignored_with_a_warning(tmp_path, damage):
     assert "the build cache is unreadable" in result.stderr
     assert "reused" not in result.stderr
     assert snapshot(tmp_path / "out") == expected
+
+
+@pytest.mark.parametrize("what", ["a file", "a link to nothing"])
+def test_a_cache_folder_that_is_not_a_folder_is_left_alone_with_a_warning(tmp_path, what):
+    """.ssg-cache as a file, or a link to a folder that is not there (a CI cache path not
+    restored): the build warns, renders everything and exits 0, every time."""
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "incremental", site)
+    build(site, tmp_path / "clean")
+    shutil.rmtree(site / ".ssg-cache")
+    if what == "a file":
+        (site / ".ssg-cache").write_text("not a folder\n")
+    else:
+        (site / ".ssg-cache").symlink_to(tmp_path / "restored-later")
+    for _ in range(2):
+        result = build(site, tmp_path / "out")
+        assert "Traceback" not in result.stderr
+        assert f"{site / '.ssg-cache'} is not a folder, so the build cache cannot be kept" in result.stderr
+        assert snapshot(tmp_path / "out") == snapshot(tmp_path / "clean")
+    assert (site / ".ssg-cache").is_symlink() or (site / ".ssg-cache").read_text() == "not a folder\n"
+
+
+def interrupted_build(site: Path, out: Path) -> None:
+    """`ssg build` with a Ctrl-C already waiting: held until the output is in place, it
+    lands there ("interrupted once the new output was in place")."""
+    starter = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}); os.kill(os.getpid(), signal.SIGINT); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+    result = subprocess.run([sys.executable, "-c", starter, "-m", "ssg.cli", "build", "-C", str(site), "--out", str(out)],
+                            env=env(), capture_output=True, text=True)
+    assert result.returncode == 130 and "interrupted once the new output was in place" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("then", ["the output is deleted", "a new page is edited by hand"])
+def test_a_build_interrupted_once_its_output_is_in_place_has_recorded_it(tmp_path, then):
+    """The held Ctrl-C lands after both records of the new output (the build cache and the
+    no-change record) are written: the next build trusts neither one about the other's build."""
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "incremental", site)
+    out = tmp_path / "out"
+    build(site, out)
+    (site / "routes/added").mkdir()
+    (site / "routes/added/+page.html").write_text("<h1>Added</h1>\n")
+    edit(site, "routes/+layout.html", "<nav>", '<nav><a href="/added/">Added</a>')
+    interrupted_build(site, out)
+    if then == "the output is deleted":
+        shutil.rmtree(out)
+    else:
+        (out / "added/index.html").write_text("edited by hand")
+        edit(site, "static/style.css", "black", "navy")  # something to do: the search for damage runs
+    build(site, out)
+    build(site, tmp_path / "clean", "--fresh")
+    assert snapshot(out) == snapshot(tmp_path / "clean")
 
 
 def test_the_stat_cache_reads_its_table_an_entry_at_a_time(monkeypatch):
