@@ -103,8 +103,11 @@ def _load_config(args: argparse.Namespace, **overrides) -> config_mod.Config:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from . import uptodate
-    from .report import Progress, github_annotation, problem_text, summary_text, unchanged_text, write_report
+    from .interrupts import interrupts_held
+
+    with interrupts_held():  # Ctrl-C lands once these are imported
+        from . import uptodate
+        from .report import Progress, github_annotation, problem_text, summary_text, unchanged_text, write_report
 
     started = time.perf_counter()
 
@@ -135,20 +138,21 @@ def _build(args: argparse.Namespace) -> int:
                 print(unchanged_text(config.out_dir, check.counts, time.perf_counter() - started), file=sys.stderr)
                 return 0
             progress = Progress()
-            # A cold build parses every content file: begun now, on other cores, while this
-            # one imports the renderer.
-            from .content.files import end_prefetch, start_prefetch
-
+            parse = None  # a cold build's parse of its content, begun early
             try:
-                with uptodate.interrupts_held():  # Ctrl-C lands once the build's code is imported
-                    start_prefetch(config.root, list(check.sources), args.jobs or os.cpu_count() or 1, fresh=args.fresh)
-                    from .build import build
+                # A cold build parses every content file: begun now, on other cores, while
+                # this one imports the renderer. Ctrl-C lands once both are under way.
+                with interrupts_held():
+                    from .content.files import start_prefetch
 
+                    parse = start_prefetch(config.root, list(check.sources), args.jobs or os.cpu_count() or 1, fresh=args.fresh)
+                    from .build import build
                 summary = build(config, progress=progress, jobs=args.jobs, fresh=args.fresh, uptodate=check, shortcut=not args.report)
             finally:
                 progress.clear()  # also on Ctrl-C, so the next message starts on a clean line
                 check.close(cancel=True)  # a search the build did not ask for (or a build cut short)
-                end_prefetch(cancel=True)  # a parse the build did not take (it stopped first)
+                if parse is not None:
+                    parse.cancel()  # one the build did not take (it stopped first); else nothing to do
     except BaseException:
         if made:  # opened to check it, and the build stopped before writing it
             Path(args.report).unlink(missing_ok=True)

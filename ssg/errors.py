@@ -7,7 +7,8 @@
     ├── BuildFailed               exit 1  the build ran to the end and some pages failed
     ├── SerializationError        exit 1  load data that cannot become JSON (names the key path)
     ├── FetchError                exit 1  event.fetch could not get a response
-    └── TemplateError             exit 1  a template failed to compile or render
+    ├── TemplateError             exit 1  a template failed to compile or render
+    └── ExitCalled                exit 1  the site's code called sys.exit()
 
 Raised by user code through `ssg.error()` / `ssg.redirect()` (control flow, not failures):
 
@@ -70,8 +71,9 @@ class BuildFailed(SsgError):
 
 
 class ExitCalled(SsgError):
-    """sys.exit() in a site's code (a load, an endpoint, entries(), a module): an error of
-    the page or route that ran it. It must not end the build with its own exit code."""
+    """sys.exit() in a site's code (a load or a task it started, an endpoint, entries(), a
+    matcher, a module): an error of the page or route that ran it. It must not end the
+    build with its own exit code."""
 
 
 def exit_called(exc: SystemExit) -> ExitCalled:

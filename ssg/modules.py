@@ -11,9 +11,10 @@ import importlib.util
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
 from .context import record
-from .errors import SsgError
+from .errors import SsgError, exit_called
 
 METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 PAGE_OPTIONS = ("prerender", "trailing_slash")
@@ -77,7 +78,14 @@ class Modules:
         match = getattr(module, "match", None)
         if not callable(match):
             raise ModuleError(f"params/{name}.py", "a matcher file must define match(value) -> bool")
-        return match
+
+        def checked(value: str) -> Any:
+            try:
+                return match(value)
+            except SystemExit as exc:  # the error of the path matched, not the build's end
+                raise exit_called(exc) from None
+
+        return checked
 
 
 def _syntax_error(root: Path, rel: str, path: Path, exc: SyntaxError) -> ModuleError:

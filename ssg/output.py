@@ -320,18 +320,6 @@ def libc_function(name: str) -> Any:
         return None
 
 
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent(parent: int) -> None:
-    """In a forked process: on Linux, ask to be killed with the parent (pid `parent`)."""
-    prctl = libc_function("prctl")
-    if prctl is not None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two folders with renameat2(RENAME_EXCHANGE) where Linux offers it."""
     renameat2 = libc_function("renameat2")

@@ -500,20 +500,6 @@ class Check:
 
 
 @contextlib.contextmanager
-def interrupts_held() -> Iterator[None]:
-    """Hold Ctrl-C in the block, and raise it once the block ends. For imports (a
-    KeyboardInterrupt inside an extension module's start-up can crash Python, one inside a
-    class body becomes a RuntimeError) and for forks (a SIGINT that lands in a fork's
-    hooks is only printed: the build would go on as if never interrupted). Threads and
-    processes started in the block keep it held: Ctrl-C is this thread's to handle."""
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-
-
-@contextlib.contextmanager
 def one_build_at_a_time(root: Path) -> Iterator[None]:
     """Hold `.ssg-cache/lock` while a build of the site reads and writes its records: a
     second `ssg build` of the same site waits for the first (their records would mix).

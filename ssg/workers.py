@@ -15,10 +15,10 @@ import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .output import Writer, die_with_parent
+from .interrupts import die_with_parent, exits_fail_tasks, interrupts_held
+from .output import Writer
 from .render import Done, render
 from .site import Site
-from .uptodate import interrupts_held
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -44,6 +44,7 @@ def loop() -> asyncio.AbstractEventLoop:
     pid = os.getpid()
     if pid not in _loops:
         _loops[pid] = asyncio.new_event_loop()
+        exits_fail_tasks(_loops[pid])
     return _loops[pid]
 
 

@@ -252,7 +252,7 @@ def test_a_syntax_error_names_the_file_it_is_in(tmp_path, broken, where, line):
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-@pytest.mark.parametrize("where", ["load", "endpoint", "entries", "import"])
+@pytest.mark.parametrize("where", ["load", "task", "endpoint", "entries", "matcher", "import"])
 def test_sys_exit_in_site_code_is_an_error_of_its_page_not_the_builds_exit(tmp_path, where, jobs):
     """sys.exit() in a load, an endpoint, entries() or a module's top level fails what ran
     it, with the file and line, as an exception does; the build exits 1 whatever the code
@@ -261,22 +261,26 @@ def test_sys_exit_in_site_code_is_an_error_of_its_page_not_the_builds_exit(tmp_p
 
     code = {
         "load": "import sys\n\n\ndef load(event):\n    sys.exit(0)\n",
+        # a task the load waits for: asyncio lets its SystemExit out of the event loop
+        "task": "import asyncio, sys\n\n\nasync def part():\n    sys.exit(0)\n\n\nasync def load(event):\n    await asyncio.gather(part())\n",
+        "matcher": "import sys\n\n\ndef match(value):\n    sys.exit(0)\n",
         "endpoint": "import sys\n\n\ndef GET(event):\n    sys.exit(0)\n",
         "entries": "import sys\n\n\ndef entries():\n    sys.exit(0)\n",
         "import": "import sys\n\nsys.exit(0)\n",
     }[where]
-    module = "routes/data.json/+server.py" if where == "endpoint" else "routes/page/[n]/+page.py" if where == "entries" else "routes/page/+page.py"
+    module = {"endpoint": "routes/data.json/+server.py", "entries": "routes/page/[n]/+page.py", "matcher": "params/num.py"}.get(where, "routes/page/+page.py")
     site = write_site(tmp_path / "site", {
-        "routes/+page.html": '<a href="/page/">page</a> <a href="/data.json">data</a>',
+        "routes/+page.html": '<a href="/page/">page</a> <a href="/data.json">data</a>' + (' <a href="/n/1/">n</a>' if where == "matcher" else ""),
         "routes/page/+page.html": "page",
         "routes/data.json/+server.py": "def GET(event):\n    return ssg.json({})\n\n\nimport ssg\n",
         module: code,
         **({"routes/page/[n]/+page.html": "{{ params.n }}"} if where == "entries" else {}),
+        **({"routes/n/[k=num]/+page.html": "{{ params.k }}"} if where == "matcher" else {}),
     })
     result = build(site, "--jobs", jobs)
     assert result.returncode == 1, result.stderr
     assert "Traceback (most recent call last)" not in result.stderr
-    line = 5 if where != "import" else 3
+    line = 3 if where == "import" else 5
     assert f"at {module}:{line}" in result.stderr or f"{module}\", line {line}" in result.stderr, result.stderr
     assert "sys.exit(0)" in result.stderr
     assert not (tmp_path / "out").exists()

@@ -85,6 +85,7 @@ def fresh_state(monkeypatch):
     diskcache.configure()
     store.reset()
     yield
+    files.end_prefetch()  # one a failed test began
     diskcache.configure()
     store.reset()
     use_engine(None)
@@ -713,18 +714,16 @@ def test_a_cold_builds_parse_starts_before_the_scan_and_the_scan_takes_it(tmp_pa
         store.reset()
         log.write_text("")
         if early:
-            files.start_prefetch(root, rels, jobs, fresh=False)
-            assert files._early is not None
-            for future in files._early[2]:
-                future.result()  # parsed: an edit now is one the scan must see
+            assert files.start_prefetch(root, rels, jobs, fresh=False) is not None
+            deadline = time.monotonic() + 30
+            while len(parsed()) < len(posts) and time.monotonic() < deadline:
+                time.sleep(0.01)  # parsed: an edit now is one the scan must see
         if edit:
             (root / "content/blog/p07.md").write_text(post("P7 edited", "Post 7.\n", date="2024-01-08"))
         site = open_site(root)
         site.jobs = jobs
         diskcache.start_build(root)
-        listed = [(e.slug, e.title, e.date) for e in collection("blog")]
-        assert files._early is None, "the scan took the parse"
-        return listed
+        return [(e.slug, e.title, e.date) for e in collection("blog")]
 
     one = scan(1, early=False)
     shutil.rmtree(root / ".ssg-cache", ignore_errors=True)
@@ -734,7 +733,7 @@ def test_a_cold_builds_parse_starts_before_the_scan_and_the_scan_takes_it(tmp_pa
     assert two == [(slug, "P7 edited" if slug == "p07" else title, date) for slug, title, date in one]
     by_process = parsed()
     assert sorted(rel for _, rel in by_process if _ != me) == sorted(posts), "each file parsed once, on other processes"
-    assert len({pid for pid, _ in by_process} - {me}) == 2
+    assert len({pid for pid, _ in by_process} - {me}) in (1, 2)  # two processes: one may take both halves
     assert [rel for pid, rel in by_process if pid == me] == ["content/blog/p07.md"], "here: only the file edited since"
 
     # Once a build has left parsed front matter (files.json, or here its journal), nothing is
@@ -742,16 +741,15 @@ def test_a_cold_builds_parse_starts_before_the_scan_and_the_scan_takes_it(tmp_pa
     # all are parsed.
     diskcache.save()
     assert saved_records(root).keys() == posts.keys()
-    files.start_prefetch(root, rels, 2, fresh=False)
-    assert files._early is None
-    files.start_prefetch(root, rels, 2, fresh=True)
-    assert files._early is not None
+    assert files.start_prefetch(root, rels, 2, fresh=False) is None
+    assert files.start_prefetch(root, rels, 2, fresh=True) is not None
     started = multiprocessing.active_children()
     assert len(started) == 2
     files.end_prefetch()  # no scan took it: its processes end before the render workers start
-    assert files._early is None and not any(p.is_alive() for p in started)
-    files.start_prefetch(root, rels, 1, fresh=True)
-    assert files._early is None, "one job: the build parses as it scans"
+    for process in started:
+        process.join(timeout=10)
+    assert not any(process.is_alive() for process in started)
+    assert files.start_prefetch(root, rels, 1, fresh=True) is None, "one job: the build parses as it scans"
 
 
 def test_an_edit_appends_its_record_to_the_journal_and_files_json_stays(tmp_path, monkeypatch):

@@ -21,7 +21,8 @@ from typing import Any
 from . import diskcache, frontmatter, schema as schema_mod
 from .errors import ContentError
 from .frontmatter import Lines
-from ..uptodate import changed_at, interrupts_held
+from ..interrupts import interrupts_held
+from ..uptodate import CACHE, changed_at
 from .markdown import RenderedBody
 from .schema import Schema
 
@@ -132,74 +133,93 @@ def read_file(path: str) -> bytes:
 
 PREFETCH_MIN = 200  # files to parse before forking for them pays off
 _prefetching: Files | None = None  # the Files a prefetch's forked processes read for
-_early: tuple[Path, Any, list[Any]] | None = None  # (root, pool, futures) of start_prefetch()
+_early: EarlyParse | None = None  # the parse start_prefetch() began, until a scan takes it or it ends
 
 
-def start_prefetch(root: Path, rels: list[str], jobs: int, *, fresh: bool) -> None:
-    """Before a cold build imports its renderer: start parsing the site's content files on
-    `jobs` processes, for Files.prefetch to take. The imports and the set-up before the
-    first collection scan took a tenth of a cold build at 4,000 posts with one core idle.
-    Only when no earlier build left parsed front matter (files.json or its journal), or with
-    --fresh: otherwise most files need no parsing, or an edit's shortcut needs none at all."""
+class EarlyParse:
+    """A parse of a cold build's content files on forked processes, begun before the build
+    has imported its renderer (start_prefetch): Files.prefetch takes what it parsed."""
+
+    def __init__(self, root: Path, pool: Any) -> None:
+        self.root = root
+        self.pool = pool
+        self.futures: list[Any] = []
+
+    def take(self) -> list[tuple[Parsed, list | None]]:
+        """What the processes parsed (waiting for it); they end."""
+        self._forget()
+        try:
+            found = [hit for future in self.futures for hit in future.result()]
+        except Exception:  # noqa: BLE001 - a process died (killed, out of memory): parsed here instead
+            found = []
+        except BaseException:  # Ctrl-C while waiting: the processes are not waited for
+            self.cancel()
+            raise
+        self.pool.shutdown()
+        return found
+
+    def cancel(self) -> None:
+        """End the processes at once, mid-parse: no scan took it (the build stopped first,
+        or read no collection), or there were no processes to be had."""
+        self._forget()
+        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+            process.terminate()  # the executor has no public way to stop running work
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def _forget(self) -> None:
+        global _early
+        if _early is self:
+            _early = None
+
+
+def start_prefetch(root: Path, rels: list[str], jobs: int, *, fresh: bool) -> EarlyParse | None:
+    """Before a cold build imports its renderer: start parsing the site's content files
+    (among `rels`) on `jobs` processes, for Files.prefetch to take. The imports and the
+    set-up before the first collection scan left a core idle. Only for a first build (no
+    build cache, no parsed front matter: files.json or its journal), or with --fresh:
+    otherwise most files need no parsing, or an edit's shortcut needs none at all. Returns
+    the parse, for the build to cancel() if it stops before a scan takes it."""
     global _early, _prefetching
     rels = [rel for rel in rels if rel.startswith("content/") and rel.endswith(".md")]
     if jobs < 2 or len(rels) < PREFETCH_MIN or _early is not None:
-        return
-    if not fresh and any((root / diskcache.FOLDER / name).exists() for name in (diskcache.INDEX, diskcache.JOURNAL)):
-        return
+        return None
+    kept = [*(root / ".ssg-cache" / name for name in CACHE), *(root / diskcache.FOLDER / name for name in (diskcache.INDEX, diskcache.JOURNAL))]
+    if not fresh and any(path.exists() for path in kept):
+        return None
     diskcache.configure(read=not fresh, write=True)  # as start_build() will: --fresh reads none
     _prefetching = Files(root)
     try:
-        pool = diskcache.process_pool(jobs, initializer=_prefetch_started, initargs=(os.getpid(),))
-        futures: list[Any] = []
-        _early = (root, pool, futures)  # from here on, end_prefetch() ends it
-        with interrupts_held():
-            futures.extend(pool.submit(_read_part, rels[i::jobs]) for i in range(jobs))  # forks the processes
+        parse = _early = EarlyParse(root, diskcache.process_pool(jobs, initializer=_prefetch_started, initargs=(os.getpid(),)))
+        with interrupts_held():  # the first submit forks the processes
+            parse.futures.extend(parse.pool.submit(_read_part, rels[i::jobs]) for i in range(jobs))
     except (OSError, RuntimeError):
-        end_prefetch(cancel=True)  # no processes to be had: the build parses the files itself
+        if _early is not None:
+            _early.cancel()
+        return None  # no processes to be had: the build parses the files itself
     finally:
         _prefetching = None
+    return parse
 
 
-def end_prefetch(*, cancel: bool = False) -> None:
-    """Once the build has seeded its queue: end a start_prefetch() no collection scan took,
-    before the render workers are forked. With `cancel` (the build stopped: Ctrl-C, an
-    error), at once: its processes are ended mid-parse."""
-    global _early
-    if _early is None:
-        return
-    if not cancel:
-        _take_early(_early[0])
-        return
-    _, pool, _ = _early
-    _early = None
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.terminate()  # the executor has no public way to stop running work
-    pool.shutdown(wait=False, cancel_futures=True)
+def end_prefetch() -> None:
+    """Once the build has seeded its queue: end a parse no collection scan took, before
+    the render workers are forked."""
+    if _early is not None:
+        _early.cancel()
 
 
 def _prefetch_started(parent: int) -> None:
     """In a start_prefetch() process: Ctrl-C is the build's to handle (it ends the
     processes), and a build killed outright takes them along, as render workers do."""
-    from ..output import die_with_parent
+    from ..interrupts import die_with_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(parent)
 
 
 def _take_early(root: Path) -> list[tuple[Parsed, list | None]]:
-    """What start_prefetch() parsed for this root (waiting for it); its processes end."""
-    global _early
-    if _early is None or _early[0] != root:
-        return []
-    _, pool, futures = _early
-    _early = None
-    try:
-        return [hit for future in futures for hit in future.result()]
-    except Exception:  # noqa: BLE001 - a process died (killed, out of memory): parsed here instead
-        return []
-    finally:
-        pool.shutdown()
+    """What start_prefetch() parsed for this root, if it began one."""
+    return _early.take() if _early is not None and _early.root == root else []
 
 
 def _read_part(rels: list[str]) -> list[tuple[Parsed, list | None]]:

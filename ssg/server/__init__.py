@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from ..config import Config
 from ..errors import UsageError
+from ..interrupts import exits_fail_tasks
 from .protocol import HttpServer, is_loopback
 
 PORT_TRIES = 20  # without --port, a busy default port moves on to the next free one
@@ -31,6 +32,7 @@ def serve(config: Config, *, host: str, port: int | None, open_browser: bool = F
     from .dev import DevApp
 
     async def main() -> int:
+        exits_fail_tasks(asyncio.get_running_loop())  # sys.exit() in a load fails its page, not the server
         stopped = _stop_on_signals()
         app = DevApp(config)
         try:
