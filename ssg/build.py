@@ -124,8 +124,8 @@ def build(
                     with collector_paused():
                         build_cache.save(rendered=len(pre.rendered), seed_deps=pre.seed_deps)
                         if uptodate is not None and not result.problems and not pre.fetched_urls:
-                            done = Summary(result, time.perf_counter() - started, str(config.out_dir), pre.reused, pre.rendered)
-                            uptodate.record(list(writer.written), summary_counts(done))
+                            counts = summary_counts(Summary(result, 0.0, str(config.out_dir), pre.reused, pre.rendered))
+                            uptodate.record(list(writer.written), counts)  # what a no-change build will say it kept
         except BaseException:
             writer.abort()  # Ctrl-C or a bug: leave the previous output as it was
             raise

@@ -9,8 +9,15 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__, config as config_mod
 from .errors import ConfigError, InterruptedAfterOutput, SsgError, UsageError
+from .interrupts import Terminated, interrupts_held, stopped_once
+
+_interrupted = False  # a Ctrl-C while this module was imported: main() says so
+try:
+    with interrupts_held():  # a Ctrl-C inside a class body being made would be a RuntimeError
+        from . import __version__, config as config_mod
+except KeyboardInterrupt:
+    _interrupted = True
 
 STARTER = Path(__file__).parent / "starter"
 
@@ -20,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="ssg",
         description="Prerender a site from routes/ (Jinja2 pages, Python loads, +server.py endpoints) "
         "and content/ (Markdown) into static files.",
-        epilog="Exit codes: 0 success; 1 the site failed to build; 2 bad usage or config.",
+        epilog="Exit codes: 0 success; 1 the site failed to build; 2 bad usage or config; "
+        "130 stopped by Ctrl-C; 143 (ssg build) stopped by SIGTERM.",
     )
     parser.add_argument("--version", action="version", version=f"ssg {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -72,12 +80,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
     try:
+        if _interrupted:
+            raise KeyboardInterrupt
+        parser = _parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
         commands = {"build": _build, "routes": _routes, "serve": _serve, "preview": _preview, "new": _new}
         return commands[args.command](args)
     except SsgError as exc:
@@ -86,9 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     except InterruptedAfterOutput:
         print("interrupted once the new output was in place", file=sys.stderr)
         return 130
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM in ssg build (Terminated)
         print("interrupted; the previous output is untouched", file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
 
 
 def _load_config(args: argparse.Namespace, **overrides) -> config_mod.Config:
@@ -103,8 +113,11 @@ def _load_config(args: argparse.Namespace, **overrides) -> config_mod.Config:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .interrupts import interrupts_held
+    with stopped_once():  # Ctrl-C and SIGTERM: one clean stop
+        return _build_site(args)
 
+
+def _build_site(args: argparse.Namespace) -> int:
     with interrupts_held():  # Ctrl-C lands once these are imported
         from . import uptodate
         from .report import Progress, github_annotation, problem_text, summary_text, unchanged_text, write_report

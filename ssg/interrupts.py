@@ -1,9 +1,10 @@
-"""Ctrl-C, the processes a build forks, and site code that calls sys.exit().
+"""Ctrl-C, SIGTERM, the processes a build forks, and site code that calls sys.exit().
 
-The build's main thread handles Ctrl-C: it stops the workers, removes the staging folder
-and says so in one line. Forked processes leave Ctrl-C to it and die with it. A site's
-code (a load, an endpoint, entries(), a matcher, a module) that calls sys.exit() fails
-what ran it, like any exception: it does not decide the build's exit code.
+The build's main thread handles Ctrl-C and SIGTERM (a cancelled CI job) alike: it stops
+the workers, removes the staging folder and says so in one line; a second one while it
+cleans up is ignored. Forked processes leave both to it and die with it. A site's code
+(a load, an endpoint, entries(), a matcher, a module) that calls sys.exit() fails what
+ran it, like any exception: it does not decide the build's exit code.
 """
 
 from __future__ import annotations
@@ -20,24 +21,52 @@ if TYPE_CHECKING:
     import asyncio  # imported by what makes a loop: the early parse before it should not wait for it
 
 PR_SET_PDEATHSIG = 1
+STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so that it cleans up the same way."""
+
+
+@contextlib.contextmanager
+def stopped_once() -> Iterator[None]:
+    """In the block (`ssg build`): Ctrl-C raises KeyboardInterrupt and SIGTERM Terminated,
+    the first time; later ones are ignored, so they cannot cut the clean-up short (a
+    staging folder left behind). The handlers before are put back after."""
+    def stop(signum: int, frame: Any) -> None:
+        for name in STOPS:
+            signal.signal(name, signal.SIG_IGN)
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    before = {name: signal.signal(name, stop) for name in STOPS}
+    try:
+        yield
+    finally:
+        for name, handler in before.items():
+            signal.signal(name, handler)
 
 
 @contextlib.contextmanager
 def interrupts_held() -> Iterator[None]:
-    """Hold Ctrl-C in the block, and raise it once the block ends. For imports (a
+    """Hold Ctrl-C (and SIGTERM) in the block; it lands once the block ends. For imports (a
     KeyboardInterrupt inside an extension module's start-up can crash Python, one inside a
     class body becomes a RuntimeError) and for forks (a SIGINT that lands in a fork's
     hooks is only printed: the build would go on as if never interrupted). Threads and
     processes started in the block keep it held: Ctrl-C is this thread's to handle."""
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
-def die_with_parent(parent: int) -> None:
-    """In a forked process: on Linux, ask to be killed with the parent (pid `parent`)."""
+def leave_stops_to(parent: int) -> None:
+    """In a forked process: Ctrl-C is the parent's to handle (it ends the processes with
+    SIGTERM, which the fork held: let through again), and a parent killed outright takes
+    the process along (on Linux)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     from .output import libc_function  # ctypes: only in the processes that ask
 
     prctl = libc_function("prctl")

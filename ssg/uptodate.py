@@ -495,8 +495,8 @@ class Check:
         """The last build cannot vouch for the output (it failed, or fetched a URL)."""
         try:
             self.file.unlink()
-        except (FileNotFoundError, NotADirectoryError):
-            pass  # none (or no .ssg-cache folder to hold one)
+        except OSError:
+            pass  # none, no .ssg-cache folder to hold one, or a read-only one (every build runs)
 
 
 @contextlib.contextmanager

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .interrupts import die_with_parent, exits_fail_tasks, interrupts_held
+from .interrupts import exits_fail_tasks, interrupts_held, leave_stops_to
 from .output import Writer
 from .render import Done, render
 from .site import Site
@@ -74,10 +73,9 @@ def render_batch(paths: list[str]) -> list[Done]:
 
 
 def _worker_init(parent: int) -> None:
-    # Ctrl-C is handled by the parent, which stops the pool and removes the staging folder.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A killed build must not leave workers writing into its staging folder.
-    die_with_parent(parent)
+    # Ctrl-C is handled by the parent, which stops the pool and removes the staging folder;
+    # a killed build must not leave workers writing into its staging folder.
+    leave_stops_to(parent)
 
 
 class Pool:

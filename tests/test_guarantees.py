@@ -152,7 +152,7 @@ def test_ctrl_c_while_a_cold_build_starts_its_processes_ends_it_cleanly(tmp_path
     import, a fork, the parse, the scan waiting for it, the render) ends the build with
     130 and its one line: no traceback, no process left behind, no hang, no output folder."""
     site = shutil.copytree(REPO / "bench" / "site_template", tmp_path / "site")  # posts, tags, an endpoint per post
-    for i in range(400):
+    for i in range(1000):
         (site / f"content/posts/p{i:03}.md").write_text(
             f"---\ntitle: Post {i}\ndate: 2024-01-{i % 28 + 1:02}\ntags: [t{i % 5}]\ndescription: Post {i}.\n---\nBody {i}.\n"
         )
@@ -167,10 +167,11 @@ def test_ctrl_c_while_a_cold_build_starts_its_processes_ends_it_cleanly(tmp_path
             time.sleep(0.002)
         time.sleep(later)
         started += children_of(child.pid)
+        ended = child.poll() is not None
         child.send_signal(signal.SIGINT)
         _, stderr = child.communicate(timeout=30)
-        if not started:
-            continue  # it finished before a process of it was seen: try again
+        if not started or ended:
+            continue  # it finished before a process of it was seen, or before the signal: try again
         assert child.returncode == 130, stderr
         assert stderr.strip() == "interrupted; the previous output is untouched"
         assert not any(running(pid) for pid in started), "its processes ended with it"
@@ -188,6 +189,25 @@ def test_interrupts_held_raises_ctrl_c_once_the_block_ends():
             os.kill(os.getpid(), signal.SIGINT)  # held: the block goes on
             finished = True
     assert finished
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "Ctrl-C twice"])
+def test_sigterm_and_a_second_ctrl_c_clean_up_as_one_ctrl_c_does(slow_site, tmp_path, stop):
+    """A cancelled CI job sends SIGTERM; an impatient person presses Ctrl-C again while the
+    build cleans up. Either way: the one line, the previous output, nothing left beside it."""
+    site, out, before = slow_site
+    child = start_slow_build(site, out, tmp_path / "slow-load-started")
+    if stop == "SIGTERM":
+        child.send_signal(signal.SIGTERM)
+    else:
+        child.send_signal(signal.SIGINT)
+        time.sleep(0.005)
+        child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=30)
+    assert child.returncode == (143 if stop == "SIGTERM" else 130), stderr
+    assert stderr.strip() == "interrupted; the previous output is untouched"
+    assert snapshot(out) == before
+    assert leftovers(tmp_path) == []
 
 
 def test_ctrl_c_held_while_the_output_is_put_in_place_says_it_is_in_place():

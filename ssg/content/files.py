@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import signal
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -209,12 +208,11 @@ def end_prefetch() -> None:
 
 
 def _prefetch_started(parent: int) -> None:
-    """In a start_prefetch() process: Ctrl-C is the build's to handle (it ends the
-    processes), and a build killed outright takes them along, as render workers do."""
-    from ..interrupts import die_with_parent
+    """In a start_prefetch() process: as in a render worker, Ctrl-C is the build's to
+    handle (it ends the processes), and a build killed outright takes them along."""
+    from ..interrupts import leave_stops_to
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent(parent)
+    leave_stops_to(parent)
 
 
 def _take_early(root: Path) -> list[tuple[Parsed, list | None]]:
