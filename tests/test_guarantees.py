@@ -146,18 +146,28 @@ def running(pid: int) -> bool:
 
 
 @pytest.mark.parametrize("later", [0, 0.15, 0.4])
-def test_ctrl_c_while_a_cold_build_starts_its_processes_ends_it_cleanly(tmp_path, later):
-    """A first build of a big site forks processes to parse its content before it has
-    imported its renderer. Ctrl-C once they run, or a little later (wherever it lands: an
+@pytest.mark.parametrize("build", ["first", "after every post's time stamp changed"])
+def test_ctrl_c_while_a_build_parses_on_its_processes_ends_it_cleanly(tmp_path, later, build):
+    """A build of a big site parses its content on forked processes: a first build before
+    it has imported its renderer, a later one (here every file looks changed, as after a
+    CI checkout) in its collection scan. Ctrl-C once they run, or a little later (an
     import, a fork, the parse, the scan waiting for it, the render) ends the build with
-    130 and its one line: no traceback, no process left behind, no hang, no output folder."""
+    130 and its one line: no traceback, no process left behind, no hang, the output as it was."""
     site = shutil.copytree(REPO / "bench" / "site_template", tmp_path / "site")  # posts, tags, an endpoint per post
     for i in range(1000):
         (site / f"content/posts/p{i:03}.md").write_text(
             f"---\ntitle: Post {i}\ndate: 2024-01-{i % 28 + 1:02}\ntags: [t{i % 5}]\ndescription: Post {i}.\n---\nBody {i}.\n"
         )
+    out = tmp_path / "out"
+    if build != "first":
+        assert run_ssg("build", "-C", str(site), "--out", str(out), "--jobs", "2", env=clean_env()).returncode == 0
+    before = snapshot(out) if out.exists() else None
     for attempt in range(3):
-        shutil.rmtree(site / ".ssg-cache", ignore_errors=True)  # a first build: no parsed front matter yet
+        if build == "first":
+            shutil.rmtree(site / ".ssg-cache", ignore_errors=True)  # no parsed front matter yet
+        else:
+            for post in (site / "content/posts").glob("*.md"):
+                os.utime(post)  # a new time stamp, the same bytes
         child = subprocess.Popen(
             [sys.executable, "-m", "ssg.cli", "build", "-C", str(site), "--out", str(tmp_path / "out"), "--jobs", "2"],
             env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -173,9 +183,13 @@ def test_ctrl_c_while_a_cold_build_starts_its_processes_ends_it_cleanly(tmp_path
         if not started or ended:
             continue  # it finished before a process of it was seen, or before the signal: try again
         assert child.returncode == 130, stderr
-        assert stderr.strip() == "interrupted; the previous output is untouched"
         assert not any(running(pid) for pid in started), "its processes ended with it"
-        assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+        assert leftovers(tmp_path) == []
+        if stderr.strip() == "interrupted once the new output was in place":  # all reused: it got that far
+            assert build != "first" and (out / "index.html").is_file()
+        else:
+            assert stderr.strip() == "interrupted; the previous output is untouched"
+            assert (snapshot(out) if out.exists() else None) == before
         return
     pytest.fail("no build was seen with its processes running")
 

@@ -132,12 +132,12 @@ def read_file(path: str) -> bytes:
 
 PREFETCH_MIN = 200  # files to parse before forking for them pays off
 _prefetching: Files | None = None  # the Files a prefetch's forked processes read for
-_early: EarlyParse | None = None  # the parse start_prefetch() began, until a scan takes it or it ends
+_early: Parse | None = None  # the parse start_prefetch() began, until a scan takes it or it ends
 
 
-class EarlyParse:
-    """A parse of a cold build's content files on forked processes, begun before the build
-    has imported its renderer (start_prefetch): Files.prefetch takes what it parsed."""
+class Parse:
+    """Content files being parsed on forked processes (_fork_parse): take() what they
+    parsed, or cancel()."""
 
     def __init__(self, root: Path, pool: Any) -> None:
         self.root = root
@@ -158,8 +158,7 @@ class EarlyParse:
         return found
 
     def cancel(self) -> None:
-        """End the processes at once, mid-parse: no scan took it (the build stopped first,
-        or read no collection), or there were no processes to be had."""
+        """End the processes at once, mid-parse (the build stopped, or took nothing)."""
         self._forget()
         for process in list((getattr(self.pool, "_processes", None) or {}).values()):
             process.terminate()  # the executor has no public way to stop running work
@@ -171,14 +170,35 @@ class EarlyParse:
             _early = None
 
 
-def start_prefetch(root: Path, rels: list[str], jobs: int, *, fresh: bool) -> EarlyParse | None:
+def _fork_parse(files: Files, rels: list[str], jobs: int) -> Parse | None:
+    """Start parsing `rels` for `files` on `jobs` forked processes; None when there are no
+    processes to be had (a limit, a sandbox): Files.get then parses each in turn."""
+    global _prefetching
+    _prefetching = files
+    parse = None
+    try:
+        parse = Parse(files.root, diskcache.process_pool(jobs, initializer=_parse_started, initargs=(os.getpid(),)))
+        with interrupts_held():  # the first submit forks the processes
+            parse.futures.extend(parse.pool.submit(_read_part, rels[i::jobs]) for i in range(jobs))
+    except BaseException as exc:
+        if parse is not None:
+            parse.cancel()  # also on a Ctrl-C held meanwhile: no process is left to wait for
+        if isinstance(exc, (OSError, RuntimeError)):
+            return None
+        raise
+    finally:
+        _prefetching = None
+    return parse
+
+
+def start_prefetch(root: Path, rels: list[str], jobs: int, *, fresh: bool) -> Parse | None:
     """Before a cold build imports its renderer: start parsing the site's content files
     (among `rels`) on `jobs` processes, for Files.prefetch to take. The imports and the
     set-up before the first collection scan left a core idle. Only for a first build (no
     build cache, no parsed front matter: files.json or its journal), or with --fresh:
     otherwise most files need no parsing, or an edit's shortcut needs none at all. Returns
     the parse, for the build to cancel() if it stops before a scan takes it."""
-    global _early, _prefetching
+    global _early
     rels = [rel for rel in rels if rel.startswith("content/") and rel.endswith(".md")]
     if jobs < 2 or len(rels) < PREFETCH_MIN or _early is not None:
         return None
@@ -186,18 +206,8 @@ def start_prefetch(root: Path, rels: list[str], jobs: int, *, fresh: bool) -> Ea
     if not fresh and any(path.exists() for path in kept):
         return None
     diskcache.configure(read=not fresh, write=True)  # as start_build() will: --fresh reads none
-    _prefetching = Files(root)
-    try:
-        parse = _early = EarlyParse(root, diskcache.process_pool(jobs, initializer=_prefetch_started, initargs=(os.getpid(),)))
-        with interrupts_held():  # the first submit forks the processes
-            parse.futures.extend(parse.pool.submit(_read_part, rels[i::jobs]) for i in range(jobs))
-    except (OSError, RuntimeError):
-        if _early is not None:
-            _early.cancel()
-        return None  # no processes to be had: the build parses the files itself
-    finally:
-        _prefetching = None
-    return parse
+    _early = _fork_parse(Files(root), rels, jobs)
+    return _early
 
 
 def end_prefetch() -> None:
@@ -207,9 +217,9 @@ def end_prefetch() -> None:
         _early.cancel()
 
 
-def _prefetch_started(parent: int) -> None:
-    """In a start_prefetch() process: as in a render worker, Ctrl-C is the build's to
-    handle (it ends the processes), and a build killed outright takes them along."""
+def _parse_started(parent: int) -> None:
+    """In a parsing process: as in a render worker, Ctrl-C is the build's to handle (it
+    ends the processes), and a build killed outright takes them along."""
     from ..interrupts import leave_stops_to
 
     leave_stops_to(parent)
@@ -327,18 +337,9 @@ class Files:
         todo = [rel for rel in rels if rel not in self.parsed and not self._recorded(rel)]
         if len(todo) < PREFETCH_MIN:
             return
-        global _prefetching
-        _prefetching = self
-        try:
-            with diskcache.process_pool(jobs) as pool:
-                with interrupts_held():
-                    parts = [pool.submit(_read_part, todo[i::jobs]) for i in range(jobs)]  # forks the processes
-                found = [hit for part in parts for hit in part.result()]
-        except (OSError, RuntimeError):
-            return  # no processes to be had (a limit, a sandbox): get() parses each in turn
-        finally:
-            _prefetching = None
-        self._add(found)
+        parse = _fork_parse(self, todo, jobs)
+        if parse is not None:
+            self._add(parse.take())
 
     def _add(self, found: list[tuple[Parsed, list | None]]) -> None:
         """Take what prefetch processes parsed (Files.get checks each against its file)."""
