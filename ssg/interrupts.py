@@ -61,9 +61,9 @@ def interrupts_held() -> Iterator[None]:
 
 
 def leave_stops_to(parent: int) -> None:
-    """In a forked process: Ctrl-C is the parent's to handle (it ends the processes with
-    SIGTERM, which the fork held: let through again), and a parent killed outright takes
-    the process along (on Linux)."""
+    """In a forked process: Ctrl-C is the parent's to handle (it ends the processes),
+    SIGTERM (held while the fork ran) ends this one as it would any process, and a parent
+    killed outright takes the process along (on Linux)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})

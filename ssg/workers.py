@@ -110,8 +110,8 @@ class Pool:
             return
         if cancel:
             # A batch may be stuck in a slow load: don't wait for it. The executor has no
-            # public way to stop running work, so terminate its processes.
+            # public way to stop running work, so kill its processes.
             for process in list(getattr(self.executor, "_processes", {}).values()):
-                process.terminate()
+                process.kill()  # not SIGTERM: one forked a moment ago still holds it (interrupts_held)
         self.executor.shutdown(wait=not cancel, cancel_futures=cancel)
         self.executor = None

@@ -161,7 +161,9 @@ class Parse:
         """End the processes at once, mid-parse (the build stopped, or took nothing)."""
         self._forget()
         for process in list((getattr(self.pool, "_processes", None) or {}).values()):
-            process.terminate()  # the executor has no public way to stop running work
+            # The executor has no public way to stop running work. SIGKILL: a process
+            # forked a moment ago still holds SIGTERM as the fork did (interrupts_held).
+            process.kill()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def _forget(self) -> None:
