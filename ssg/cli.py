@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
+import signal
 import sys
 import time
 from pathlib import Path
 
 from .errors import ConfigError, InterruptedAfterOutput, SsgError, UsageError
-from .interrupts import Terminated, interrupts_held, stopped_once
+from .interrupts import Terminated, ignore, interrupts_held, stopped_once
 
 _interrupted = False  # a Ctrl-C while this module was imported: main() says so
 try:
@@ -93,12 +94,19 @@ def main(argv: list[str] | None = None) -> int:
     except SsgError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except InterruptedAfterOutput:
+    except InterruptedAfterOutput as exc:
         print("interrupted once the new output was in place", file=sys.stderr)
-        return 130
+        return 143 if exc.terminated else 130
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM in ssg build (Terminated)
-        print("interrupted; the previous output is untouched", file=sys.stderr)
+        building = argv_command(argv) == "build"
+        print("interrupted; the previous output is untouched" if building else "interrupted", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
+
+
+def argv_command(argv: list[str] | None) -> str | None:
+    """The command named on the command line (main() may be stopped before it parsed it)."""
+    words = sys.argv[1:] if argv is None else argv
+    return next((word for word in words if not word.startswith("-")), None)
 
 
 def _load_config(args: argparse.Namespace, **overrides) -> config_mod.Config:
@@ -136,6 +144,7 @@ def _build_site(args: argparse.Namespace) -> int:
 
         check_out(config)  # a refused output folder leaves no report behind
         made = _check_report(Path(args.report))
+    summary = None
     try:
         with uptodate.one_build_at_a_time(config.root):
             # The search for damaged output files starts first, on another core: it runs
@@ -166,25 +175,29 @@ def _build_site(args: argparse.Namespace) -> int:
                 check.close(cancel=True)  # a search the build did not ask for (or a build cut short)
                 if parse is not None:
                     parse.cancel()  # one the build did not take (it stopped first); else nothing to do
-    except BaseException:
+        for problem in summary.result.warnings + summary.result.errors:
+            print(problem_text(problem), file=sys.stderr)
+            if os.environ.get("GITHUB_ACTIONS") == "true":
+                print(github_annotation(problem))
+        if args.explain:
+            for path, why in sorted(summary.rendered):
+                print(f"rendered {path}: {why}", file=sys.stderr)
+        written = True
+        if args.report:
+            try:
+                write_report(summary, args.report)
+                made = False  # a report now: kept
+            except OSError as exc:
+                print(f"error: could not write the report {args.report}: {exc.strerror or exc}", file=sys.stderr)
+                written = False
+        print(summary_text(summary), file=sys.stderr)
+    except BaseException as exc:
         if made:  # opened to check it, and the build stopped before writing it
             Path(args.report).unlink(missing_ok=True)
+        if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, InterruptedAfterOutput) and summary is not None and summary.ok:
+            # Stopped once the new output was in place: say so.
+            raise InterruptedAfterOutput(terminated=isinstance(exc, Terminated)) from None
         raise
-    for problem in summary.result.warnings + summary.result.errors:
-        print(problem_text(problem), file=sys.stderr)
-        if os.environ.get("GITHUB_ACTIONS") == "true":
-            print(github_annotation(problem))
-    if args.explain:
-        for path, why in sorted(summary.rendered):
-            print(f"rendered {path}: {why}", file=sys.stderr)
-    written = True
-    if args.report:
-        try:
-            write_report(summary, args.report)
-        except OSError as exc:
-            print(f"error: could not write the report {args.report}: {exc.strerror or exc}", file=sys.stderr)
-            written = False
-    print(summary_text(summary), file=sys.stderr)
     if _held is not None:
         _held.append((check, summary))  # freed by the exit, not one by one (see run())
     return 0 if summary.ok and written else 1
@@ -239,7 +252,8 @@ def _routes(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .server import serve
+    with interrupts_held():  # Ctrl-C lands once the server's code is imported (inside an extension's start-up it can crash Python)
+        from .server import dev, serve  # noqa: F401 - dev: imported here, held, rather than in serve()
 
     _check_port(args.port)
     return serve(_load_config(args), host=args.host, port=args.port, open_browser=args.open)
@@ -289,6 +303,8 @@ def run() -> None:
     global _held
     _held = []
     code = main()
+    for name in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(name, ignore)  # what is left is saving and exiting: not to be cut short
     if sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)  # a profiler or debugger writes its results once the program returns
     try:

@@ -34,8 +34,12 @@ class SsgError(Exception):
 
 
 class InterruptedAfterOutput(KeyboardInterrupt):
-    """Ctrl-C held while a build put its output in place, landing once it was: the new
-    output is there, whole."""
+    """Ctrl-C (or SIGTERM: `terminated`) that landed once a build's new output was in
+    place, whole."""
+
+    def __init__(self, *, terminated: bool = False) -> None:
+        super().__init__()
+        self.terminated = terminated
 
 
 class UsageError(SsgError):

@@ -28,6 +28,10 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where Ctrl-C would be, so that it cleans up the same way."""
 
 
+def ignore(signum: int, frame: Any) -> None:
+    """A signal handler that does nothing."""
+
+
 @contextlib.contextmanager
 def stopped_once() -> Iterator[None]:
     """In the block (`ssg build`): Ctrl-C raises KeyboardInterrupt and SIGTERM Terminated,
@@ -35,7 +39,7 @@ def stopped_once() -> Iterator[None]:
     staging folder left behind). The handlers before are put back after."""
     def stop(signum: int, frame: Any) -> None:
         for name in STOPS:
-            signal.signal(name, signal.SIG_IGN)
+            signal.signal(name, ignore)  # a Python handler: SIG_IGN would make a pending one an OSError
         raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
     before = {name: signal.signal(name, stop) for name in STOPS}

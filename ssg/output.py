@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InterruptedAfterOutput, SsgError
+from .interrupts import Terminated
 from .uptodate import work_folder, work_folders
 
 
@@ -257,10 +258,10 @@ def signals_held() -> Iterator[None]:
     finally:
         try:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, held)  # a held signal's handler runs in this call
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             if not finished:
                 raise
-            raise InterruptedAfterOutput() from None
+            raise InterruptedAfterOutput(terminated=isinstance(exc, Terminated)) from None
 
 
 def _place(source: str, out: Path, rel: str) -> None:
