@@ -224,13 +224,16 @@ def test_sigterm_and_a_second_ctrl_c_clean_up_as_one_ctrl_c_does(slow_site, tmp_
     assert leftovers(tmp_path) == []
 
 
-@pytest.mark.parametrize("stop, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_stop_held_while_the_output_moves_in_lands_once_it_is_in_place(tmp_path, stop, code):
+@pytest.mark.parametrize("stops, code", [((signal.SIGINT,), 130), ((signal.SIGTERM,), 143), ((signal.SIGTERM, signal.SIGINT), 130)])
+def test_a_stop_held_while_the_output_moves_in_lands_once_it_is_in_place(tmp_path, stops, code):
     """Sent before the build began and held (blocked) until it puts its output in place,
-    Ctrl-C or SIGTERM lands right after: the new output is there, and the line says so."""
+    Ctrl-C or SIGTERM lands right after: the new output is there, and the line says so.
+    Both at once: the first handled (Ctrl-C: the lower number) stops it, the other is
+    let go quietly."""
     site = shutil.copytree(SITES / "blog", tmp_path / "blog")
-    starter = (f"import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {{{int(stop)}}}); "
-               f"os.kill(os.getpid(), {int(stop)}); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
+    numbers = ", ".join(str(int(stop)) for stop in stops)
+    starter = (f"import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {{{numbers}}}); "
+               f"[os.kill(os.getpid(), n) for n in ({numbers},)]; os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
     result = subprocess.run([sys.executable, "-c", starter, "-m", "ssg.cli", "build", "-C", str(site), "--out", str(tmp_path / "out")],
                             env=clean_env(), capture_output=True, text=True)
     assert result.returncode == code, result.stderr
