@@ -83,7 +83,7 @@ class ExitCalled(SsgError):
 def exit_called(exc: SystemExit) -> ExitCalled:
     """The error for a SystemExit a site's code raised, with its traceback (its line)."""
     error = ExitCalled(
-        f"sys.exit({exc.code!r}) was called; a load, endpoint or entries() cannot end the build",
+        f"sys.exit({exc.code!r}) was called; the site's code cannot end the build",
         hint="Raise ssg.error(500, ...) (or any exception) to fail the page instead.",
     )
     return error.with_traceback(exc.__traceback__)

@@ -109,9 +109,9 @@ class Pool:
         if self.executor is None:
             return
         if cancel:
-            # A batch may be stuck in a slow load: don't wait for it. The executor has no
-            # public way to stop running work, so kill its processes.
-            for process in list(getattr(self.executor, "_processes", {}).values()):
-                process.kill()  # not SIGTERM: one forked a moment ago still holds it (interrupts_held)
-        self.executor.shutdown(wait=not cancel, cancel_futures=cancel)
+            from .content.diskcache import stop_pool
+
+            stop_pool(self.executor)  # a batch may be stuck in a slow load: not waited for
+        else:
+            self.executor.shutdown()
         self.executor = None

@@ -879,6 +879,15 @@ def process_pool(jobs: int, **options: Any) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), **options)
 
 
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """End a pool's processes at once, mid-work (a build stopped). The executor has no
+    public way to stop running work. SIGKILL, not SIGTERM: a process forked a moment ago
+    still holds SIGTERM as the fork did (interrupts_held); they hold nothing to clean up."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _worker_started(_: object) -> None:
     # A multiprocessing worker leaves with os._exit, skipping atexit; its finalizers run
     # (registered here: the worker clears the ones it inherited).

@@ -160,11 +160,7 @@ class Parse:
     def cancel(self) -> None:
         """End the processes at once, mid-parse (the build stopped, or took nothing)."""
         self._forget()
-        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
-            # The executor has no public way to stop running work. SIGKILL: a process
-            # forked a moment ago still holds SIGTERM as the fork did (interrupts_held).
-            process.kill()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        diskcache.stop_pool(self.pool)
 
     def _forget(self) -> None:
         global _early
