@@ -168,6 +168,8 @@ def test_ctrl_c_while_a_build_parses_on_its_processes_ends_it_cleanly(tmp_path, 
         else:
             for post in (site / "content/posts").glob("*.md"):
                 os.utime(post)  # a new time stamp, the same bytes
+            with open(site / "routes/+layout.html", "a") as layout:
+                layout.write(f"<!-- {attempt} -->\n")  # and every page to render again: a build long enough to stop
         child = subprocess.Popen(
             [sys.executable, "-m", "ssg.cli", "build", "-C", str(site), "--out", str(tmp_path / "out"), "--jobs", "2"],
             env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
