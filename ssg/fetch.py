@@ -7,7 +7,6 @@ import base64
 import contextlib
 import hashlib
 import json
-import mimetypes
 import os
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -17,6 +16,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from .context import record
 from .errors import FetchError
+from .mediatypes import media_type
 
 if TYPE_CHECKING:
     import httpx
@@ -67,7 +67,7 @@ async def fetch(site: Site, state: RequestState, url: str, *, route_id: str, pag
     request = httpx.Request(method, site.absolute(path))
     static = _static_file(site, path)
     if static is not None and method in ("GET", "HEAD"):
-        type_, _ = mimetypes.guess_type(static.name)
+        type_ = media_type(static.name)
         return httpx.Response(200, headers={"content-type": type_ or "application/octet-stream"}, content=static.read_bytes(), request=request)
     from .respond import respond  # respond imports load, which imports this module
 

@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .server.paths import content_type, hidden, safe_file
+from .mediatypes import content_type
+from .server.paths import hidden, safe_file
 from .server.protocol import Incoming, Reply, location_header, text_reply
 
 HIDDEN_FILES = frozenset({"/_headers", "/_redirects"})

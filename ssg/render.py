@@ -7,7 +7,6 @@ returns a small picklable `Done` (no bodies) for the queue in `prerender`.
 
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from . import crawl, output
 from .context import tracking
 from .failures import Failure, from_exception
+from .mediatypes import media_type
 from .respond import Rendered, respond
 from .site import Site
 from .templates import CLIENT_DEP, CLIENT_FILE
@@ -80,7 +80,7 @@ def _write_files(site: Site, writer: output.Writer, r: Rendered, done: Done, cra
         rel = output.endpoint_file(r.path)
         done.url = base + r.path
         done.headers = dict(r.headers)
-        implied = mimetypes.guess_type(rel)[0]
+        implied = media_type(rel)
         if implied is None or implied != r.content_type.split(";")[0].strip():
             done.headers["content-type"] = r.content_type
         _put(writer, done, rel, r.body)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import json
-import mimetypes
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -20,6 +19,7 @@ from .fetch import fetch, rendering
 from .http import Response
 from .load import Event, RequestState, call, run_chain
 from .manifest import Route
+from .mediatypes import media_type
 from .modules import METHODS
 from .serialize import encode_bytes, to_jsonable
 from .site import Site
@@ -142,7 +142,7 @@ async def _endpoint(site: Site, path: str, route: Route, params: dict[str, str],
         failure = failures.from_exception(exc, site.root)
         return Rendered(path, "error", 500, failure.message.encode(), "text/plain; charset=utf-8", route, params, failure=failure)
     headers = {**state.headers, **result.headers}
-    content_type = headers.pop("content-type", None) or mimetypes.guess_type(path)[0] or "application/octet-stream"
+    content_type = headers.pop("content-type", None) or media_type(path) or "application/octet-stream"
     return Rendered(path, "endpoint", result.status, result.body, content_type, route, params, headers=headers, fetched=state.fetched,
                     fetched_failure=state.fetched_failure)
 

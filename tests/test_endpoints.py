@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from conftest import run_ssg
 from sitekit import open_site, render, write_site
@@ -82,3 +83,28 @@ def test_page_set_headers_reach_headers_file(tmp_path):
     })
     assert run_ssg("build", "-C", str(root)).returncode == 0
     assert (root / "build/_headers").read_text() == "/\n  X-Robots-Tag: noindex\n"
+
+
+def test_headers_do_not_depend_on_the_machines_mime_types(tmp_path):
+    # A CI image's /etc/mime.types may name other types than a laptop's (.xml as text/xml
+    # or application/xml): _headers must come out the same on both.
+    root = write_site(tmp_path / "s", {
+        "routes/+page.html": '<a href="/feed.xml">feed</a> <a href="/data.json">data</a>',
+        "routes/feed.xml/+server.py": """
+            from ssg import Response
+
+            def GET(event):
+                return Response("<feed/>", headers={"content-type": "application/xml"})
+        """,
+        "routes/data.json/+server.py": "from ssg import json\n\ndef GET(event):\n    return json([1])\n",
+    })
+    machine = write_site(tmp_path / "machine", {
+        "mime.types": "text/xml xml\ntext/x-json json\n",
+        "sitecustomize.py": f"import mimetypes\nmimetypes.init([{str(tmp_path / 'machine' / 'mime.types')!r}])\n",
+    })
+    headers = []
+    for env in ({}, {"PYTHONPATH": os.pathsep.join(filter(None, [str(machine), os.environ.get("PYTHONPATH")]))}):
+        result = run_ssg("build", "--fresh", "-C", str(root), env={**os.environ, **env})
+        assert result.returncode == 0, result.stderr
+        headers.append((root / "build/_headers").read_text() if (root / "build/_headers").exists() else "")
+    assert headers == ["", ""]

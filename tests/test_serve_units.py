@@ -10,7 +10,8 @@ import pytest
 from ssg.errors import HttpError
 from ssg.preview import parse_headers, parse_redirects, substitute, url_pattern
 from ssg.request import Request, UploadFile
-from ssg.server.paths import BadTarget, content_type, decode_target, hidden
+from ssg.mediatypes import content_type
+from ssg.server.paths import BadTarget, decode_target, hidden
 from ssg.server.protocol import host_allowed, is_loopback, location_header
 from ssg.server.websocket import accept_key, frame
 from ssg.watch import Change, Debouncer, is_noise, merge

@@ -30,6 +30,7 @@ from .. import templates as templates_mod
 from ..context import dep_file
 from ..errors import SsgError
 from ..manifest import Route
+from ..mediatypes import content_type
 from ..request import Request
 from ..respond import Rendered, error_page, respond
 from ..site import Site
@@ -37,7 +38,7 @@ from ..watch import Change, Watcher
 from . import overlay, sitecode
 from .graph import CONFIG_FILES, DepGraph, is_css, plan
 from .hub import Hub
-from .paths import content_type, hidden, safe_file
+from .paths import hidden, safe_file
 from .props import Props
 from .protocol import Incoming, Reply, Upgrade, location_header, text_reply
 

@@ -1,4 +1,4 @@
-"""Pure helpers shared by `ssg serve` and `ssg preview`: request targets, safe file lookup, types.
+"""Pure helpers shared by `ssg serve` and `ssg preview`: request targets, safe file lookup.
 
 Every request path goes through `decode_target()` exactly once, so an encoded `..`, a NUL
 or a backslash is refused before any file name is built from it.
@@ -6,48 +6,10 @@ or a backslash is refused before any file name is built from it.
 
 from __future__ import annotations
 
-import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
 
 MAX_TARGET = 4096  # bytes; longer request targets answer 414
-
-# Our own table first, so a content type does not depend on the machine's /etc/mime.types.
-TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".htm": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".map": "application/json",
-    ".webmanifest": "application/manifest+json",
-    ".xml": "application/xml",
-    ".rss": "application/rss+xml",
-    ".atom": "application/atom+xml",
-    ".txt": "text/plain; charset=utf-8",
-    ".md": "text/markdown; charset=utf-8",
-    ".csv": "text/csv; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".avif": "image/avif",
-    ".ico": "image/x-icon",
-    ".woff": "font/woff",
-    ".woff2": "font/woff2",
-    ".ttf": "font/ttf",
-    ".otf": "font/otf",
-    ".wasm": "application/wasm",
-    ".pdf": "application/pdf",
-    ".zip": "application/zip",
-    ".mp4": "video/mp4",
-    ".webm": "video/webm",
-    ".mp3": "audio/mpeg",
-    ".wav": "audio/wav",
-}
 
 
 class BadTarget(Exception):
@@ -144,17 +106,3 @@ def safe_file(folder: Path, path: str) -> Path | None:
         return None
     return resolved
 
-
-def content_type(name: str) -> str:
-    """Given a file name, return the Content-Type to send it with.
-
-    >>> content_type("site.css"), content_type("data.bin")
-    ('text/css; charset=utf-8', 'application/octet-stream')
-    """
-    suffix = Path(name).suffix.lower()
-    if suffix in TYPES:
-        return TYPES[suffix]
-    guessed = mimetypes.guess_type(name)[0]
-    if guessed is None:
-        return "application/octet-stream"
-    return f"{guessed}; charset=utf-8" if guessed.startswith("text/") else guessed
