@@ -122,10 +122,10 @@ def build(
                         build_cache.forget()  # nor one that describes the output before the files moved in
                     writer.commit()
                     with collector_paused():
-                        build_cache.save(rendered=len(pre.rendered), seed_deps=pre.seed_deps)
+                        build_cache.save(rendered=len(pre.rendered), seed_deps=pre.seed_deps, unrecorded=len(pre.failed), imported=pre.imported)
                         if uptodate is not None and not result.problems and not pre.fetched_urls:
                             counts = summary_counts(Summary(result, 0.0, str(config.out_dir), pre.reused, pre.rendered))
-                            uptodate.record(list(writer.written), counts)  # what a no-change build will say it kept
+                            uptodate.record(list(writer.written), counts, read=build_cache.read_files())  # what a no-change build will say it kept
         except BaseException:
             writer.abort()  # Ctrl-C or a bug: leave the previous output as it was
             raise

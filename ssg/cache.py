@@ -56,7 +56,7 @@ from .render import Done
 from .site import Site
 from .uptodate import RACY_NS, Status, changed_at, left_aside, remove
 
-FORMAT = 13  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed; 9: records read when asked; 10: deps packed; 11: stats as a table; 12: links to static files kept (the crawl skips them); 13: build.cache and each journal entry sealed with a CRC-32
+FORMAT = 14  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed; 9: records read when asked; 10: deps packed; 11: stats as a table; 12: links to static files kept (the crawl skips them); 13: build.cache and each journal entry sealed with a CRC-32; 14: how many paths answered an error (kept by no record)
 FILE = "build.cache"
 MAGIC = b"ssg\x00"  # build.cache begins with it, then its record sealed (diskcache.seal)
 JOURNAL = "build.journal"  # the edit shortcut's patches since build.cache was written whole
@@ -324,16 +324,17 @@ def site_key(site: Site, engine: str) -> dict[str, str]:
     return parts
 
 
-def site_modules(root: Path) -> list[str]:
+def site_modules(root: Path, imported: Iterable[str] = ()) -> list[str]:
     """The site's own code, which loads may use any of: the Python modules this process
-    imported (lib/posts.py, a helper routes/_shared.py; not the route modules, +page.py and
-    the like, which are recorded per page), and every other file below the top folder of a
-    module outside routes/ (lib/authors.json, which lib/authors.py may read when imported)."""
+    imported, or whose files are `imported` (lib/posts.py, a helper routes/_shared.py; not
+    the route modules, +page.py and the like, which are recorded per page), and every other
+    file below the top folder of a module outside routes/ (lib/authors.json, which
+    lib/authors.py may read when imported)."""
     found = set()
     tops: set[str] = set()
     folders: dict[str, str] = {}  # a few dozen folders hold every module: each resolved once
-    for module in list(sys.modules.values()):
-        file = getattr(module, "__file__", None)
+    files = [getattr(module, "__file__", None) for module in list(sys.modules.values())]
+    for file in {*files, *imported}:
         if not file:
             continue
         folder, name = os.path.split(file)
@@ -422,6 +423,10 @@ class Cache:
         self.seed_deps: dict[str, str | None] = {}  # what entries() read in the previous build -> its hash then
         self.previous_key: dict[str, str] = {}
         self.previous_out = ""
+        # Paths of the previous build that answered an error (a link the crawl was told to
+        # ignore or warn about): no record says what they read, so only a full build can
+        # tell whether an edit makes them answer (see patch.py).
+        self.previous_unrecorded = 0
         self.previous_modules: dict[str, str | None] = {}
         self.previous_hashes: dict[str, str | None] = {}  # every source any path read -> its hash then
         self.warning: str | None = None
@@ -444,6 +449,7 @@ class Cache:
         self._blocked: str | None = None  # a site-wide reason to render everything, once known
         self._changed: dict[str, str] | None = None  # source -> why it no longer matches, once known
         self._forgotten = False
+        self._kept = False  # a path was replayed (keep)
 
     def _load(self) -> Stats:
         file = self.dir / FILE
@@ -466,6 +472,9 @@ class Cache:
                 return Stats()  # a patch was cut short: the output may be ahead of the record
             self.previous_key = dict(raw["key"])
             self.previous_out = str(raw["out"])
+            self.previous_unrecorded = raw["unrecorded"]
+            if type(self.previous_unrecorded) is not int:
+                raise TypeError("unrecorded is not a count")
             self.previous_modules = dict(raw["modules"])
             self._sources = raw["sources"]  # save_patch() appends the sources new to the record
             if type(self._sources) is not list:
@@ -619,8 +628,11 @@ class Cache:
                 changed[dep] = f"it fetched {dep}" if now is None else f"{_name(dep)} changed"
         # A summary is known only by rendering its body: worth it for an edit's few files
         # (a listing that shows only the first paragraph need not render again), not for a
-        # checkout of another branch, whose bodies the workers render anyway.
-        stale = [(dep, digest) for dep, digest in summaries if self.hash.stale(dep) and not self._same_file(dep_file(dep))]
+        # checkout of another branch, whose bodies the workers render anyway. One recorded
+        # as unknown (its file changed while the last build ran) changed, whatever its
+        # file's stat: the stat cache holds the version some page read, not every page.
+        stale = [(dep, digest) for dep, digest in summaries
+                 if digest is None or (self.hash.stale(dep) and not self._same_file(dep_file(dep)))]
         for dep, digest in stale:
             if len(stale) > FEW or self.hash(dep) != digest:
                 changed[dep] = f"{_name(dep)} changed"
@@ -680,10 +692,15 @@ class Cache:
         """Keep a path replayed from the previous build, as it was recorded."""
         recorded = self.previous_record(k)
         assert recorded is not None, "a path is kept only after reusable() read its record"
+        self._kept = True
         fields = recorded[0]
         self.entries[k] = (array("I", [self._number(self._sources[i]) for i in fields[_DEPS]]), self._records[k])
         if fields[_KIND] == "page":
             self._pages[k] = fields[_URL]
+
+    def read_files(self) -> set[str]:
+        """The files (site-relative) that the paths of this build read, replayed ones too."""
+        return {dep_file(dep) for dep in self._names}
 
     def _number(self, dep: str) -> int:
         number = self._names.get(dep)
@@ -691,9 +708,13 @@ class Cache:
             number = self._names[dep] = len(self._names)
         return number
 
-    def save(self, *, rendered: int, seed_deps: set[str]) -> None:
-        """Write this build's record (after a successful build only), atomically. A build
-        that reused every path of an unchanged record leaves the file as it is."""
+    def save(self, *, rendered: int, seed_deps: set[str], unrecorded: int = 0, imported: Iterable[str] = ()) -> None:
+        """Write this build's record (after a successful build only), atomically, with the
+        count of paths it rendered but cannot record (they answered an error), and the
+        site's modules: those imported by this process or, as `imported` files, by the
+        workers; and, when paths were replayed, the previous build's (a replayed path
+        imports nothing, yet its modules still shape it). A build that reused every path
+        of an unchanged record leaves the file as it is."""
         if self.homeless:
             return
         if (
@@ -714,7 +735,8 @@ class Cache:
             "format": FORMAT,
             "key": self.key,
             "out": str(self.site.config.out_dir),
-            "modules": {m: self._as_read(m) for m in site_modules(self.site.root)},
+            "unrecorded": unrecorded,
+            "modules": {m: self._as_read(m) for m in sorted({*site_modules(self.site.root, imported), *(self.previous_modules if self._kept else ())})},
             # Each source once; a path's deps are its numbers in this list.
             "sources": sources,
             "hashes": [self._as_read(dep) for dep in sources],
@@ -748,7 +770,10 @@ class Cache:
             assert recorded is not None, "the shortcut renders only paths it read the record of"
             records["deps"][k] = _packed([number[dep] for dep in done.deps])
             records["paths"][k] = _marshalled(done, recorded[1])
-        for dep in self._changed or ():
+        # The sources whose hash changed, and those whose stat this build learned (a listing
+        # rendered again read each summary it shows): a stat is kept only beside the hash
+        # read with it, unknown when the file changed while the build ran.
+        for dep in sorted({*(self._changed or ()), *(dep for dep in self.hash.updated if dep in number)}):
             changed_hashes[number[dep]] = hashes[number[dep]] = self._as_read(dep)
         for packed in records["deps"].values():
             for i in _numbers(packed):

@@ -190,7 +190,11 @@ class Writer:
                 self.claim(rel)
                 target = self.staging / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, target)
+                try:
+                    shutil.copyfile(src, target)
+                except OSError as exc:  # a link to nothing, or a file moved away since the walk (an editor's save)
+                    raise SsgError(f"static/{rel} could not be copied: {exc.strerror or exc} (a link to nothing, "
+                                   "or a file moved or deleted while the build ran)") from None
                 copied.append(rel)
         return copied
 

@@ -17,7 +17,9 @@ names ids or answers differently than it did. So this shortcut:
 
 Anything else leaves the work to the incremental build, with nothing written: a module or
 static file changed, a file added or removed, a changed link or id, a path whose
-entries() props must be read again, or more than MAX_PATHS paths to render.
+entries() props must be read again, more than MAX_PATHS paths to render, or a previous
+build in which a path answered an error (a link the crawl ignores or warns about: no
+record says what it read, so an edit may make it answer).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def run(site: Site, cache: Cache, check: Check) -> list[tuple[str, str]] | None:
     the output in place and return the paths rendered (with why), or None, having
     written nothing, when the edit needs the incremental build."""
     files = check.changed
-    if not files or len(files) > FEW or not cache.previous_deps or cache.blocked:
+    if not files or len(files) > FEW or not cache.previous_deps or cache.blocked or cache.previous_unrecorded:
         return None
     # Every file but the edited ones was listed without error by the last build.
     with content.current().trusting(edited=files):
@@ -76,7 +78,7 @@ def _patch(site: Site, cache: Cache, check: Check, files: set[str]) -> list[tupl
             cache.begin_patch()  # a build killed while it moves files in leaves no record to trust
             writer.commit(prune=False)
             cache.save_patch({key(d.path): d for d in dones})
-            check.record_patch(sorted(writer.written))
+            check.record_patch(sorted(writer.written), read={dep_file(dep) for done in dones for dep in done.deps})
     except BaseException:
         writer.abort()
         raise

@@ -142,6 +142,7 @@ class Prerender:
         self.needs_client = False  # a template called client_script()
         self.fetched_urls = False  # a page read an absolute URL: its answer may change
         self.seed_deps: set[str] = set()  # what entries() read: when it changes, the paths to build may too
+        self.imported: set[str] = set()  # files of the modules the workers imported (see cache.site_modules)
 
     # -- 1. seed -------------------------------------------------------------------------------
 
@@ -293,13 +294,14 @@ class Prerender:
                 for future in sorted(finished, key=lambda f: pending[f][0]):
                     batch = pending.pop(future)
                     try:
-                        dones = future.result()
+                        dones, imported = future.result()
                     except Exception as exc:  # a worker died (killed, out of memory)
                         self.result.problems.append(Problem(
                             "worker", f"a worker process failed while rendering {', '.join(batch)}: {exc!r}",
                             path=batch[0], chain=self.chain(batch[0]),
                         ))
                         continue
+                    self.imported.update(imported)
                     for done in dones:
                         self.handle(done)
                         self.done += 1

@@ -14,8 +14,10 @@ changed or deleted by hand (`Check.damaged`).
 
 The walk skips what ssg never reads: the output folder and its staging folders, the
 cache, hidden folders at the top of the site (.git, .venv, ...), virtual environments,
-`__pycache__` and `node_modules`. A build is not recorded when its pages fetched an
-absolute URL (the remote answer may have changed). The record holds the sources as the
+`__pycache__` and `node_modules` (but below static/, which is copied as it is). A file
+the build read there all the same (a template may include node_modules/icons/star.svg)
+is recorded too, and stated on its own by the next check. A build is not recorded when
+its pages fetched an absolute URL (the remote answer may have changed). The record holds the sources as the
 walk before the build saw them: one changed while the build ran differs from it, so the
 next build runs. A source changed in the second before the walk is hashed as well (see
 RACY_NS).
@@ -29,6 +31,7 @@ import functools
 import marshal
 import os
 import signal
+import stat
 import sys
 import time
 from array import array
@@ -38,11 +41,14 @@ from typing import Any
 
 from . import __version__
 
-FORMAT = 6  # 5: the output files as a table apart (names, statuses packed), decoded only when asked for; 6: inode numbers in 63 bits
+FORMAT = 7  # 5: the output files as a table apart (names, statuses packed), decoded only when asked for; 6: inode numbers in 63 bits; 7: files read outside the walk
 FILE = "uptodate"
 CACHE = ("build.cache", "build.journal")  # the build cache (cache.py)
 ENVIRONMENT = ("SOURCE_DATE_EPOCH", "SSG_MARKDOWN")  # what a build reads besides its files
 SKIP = frozenset({"__pycache__", "node_modules"})
+VERBATIM = "static/"  # copied whole into the output: nothing below it is skipped
+UNSEEN: Status = (-1, -1, -1)  # a file first read outside the walk: its status before the build is unknown
+MISSING: Status = (0, -1, 0)  # a file read outside the walk that is not there (an include's other candidate)
 
 
 def left_aside(name: str) -> bool:
@@ -96,6 +102,19 @@ def key(config: Any) -> str:
     ))
 
 
+def walked(rel: str) -> bool:
+    """Whether the walk of `sources` lists a file of this site-relative name when it is
+    there (a folder the walk passes over aside; a second name of a symlinked folder it
+    has seen is not told apart).
+
+    >>> walked("content/a.md"), walked("node_modules/x/a.svg"), walked("static/node_modules/a.js"), walked(".shared/a.html")
+    (True, False, True, False)
+    """
+    if rel.startswith("."):
+        return False
+    return rel.startswith(VERBATIM) or SKIP.isdisjoint(rel.split("/"))
+
+
 def sources(root: Path, out: Path) -> dict[str, Status]:
     """The status of every file and folder below the site folder that a build could read."""
     found: dict[str, Status] = {}
@@ -105,7 +124,7 @@ def sources(root: Path, out: Path) -> dict[str, Status]:
     def walk(folder: str, rel: str) -> None:
         with os.scandir(folder) as it:
             for e in it:
-                if e.name in SKIP:
+                if e.name in SKIP and not rel.startswith(VERBATIM):
                     continue
                 try:
                     st = e.stat()
@@ -274,13 +293,44 @@ class Check:
                 self.scan_for_damage()
             self.sources = sources(config.root.resolve(), config.out_dir)
             self.root = config.root.resolve()
+            self.outside = self._stat_outside(record)
             # Sources changed just now could change again within the same clock tick, keeping
             # their status: their contents are hashed too, as git does.
-            self.racy = {rel: _digest(self.root, rel) for rel, st in self.sources.items() if st[0] >= self.started - RACY_NS}
+            self.racy = {rel: _digest(self.root, rel) for rel, st in (*self.sources.items(), *self.outside.items()) if st[0] >= self.started - RACY_NS}
             self.counts: dict[str, int] | None = self._compare(record)
         except BaseException:
             self.close(cancel=True)
             raise
+
+    def _stat_outside(self, record: tuple | None) -> dict[str, Status]:
+        """The status now of each file the last recorded build read outside the walk
+        (node_modules/, a hidden folder, a second name of a folder seen once)."""
+        try:
+            recorded = record[8]  # type: ignore[index]
+        except (TypeError, IndexError):
+            return {}
+        if type(recorded) is not dict:
+            return {}
+        found = {}
+        for rel in recorded:
+            try:
+                st = os.stat(os.path.join(self.root, rel))
+            except (OSError, ValueError, TypeError):
+                found[rel] = MISSING
+                continue
+            found[rel] = MISSING if stat.S_ISDIR(st.st_mode) else (changed_at(st), st.st_size, st.st_ino)
+        return found
+
+    def _outside(self, read: Iterable[str]) -> dict[str, Status]:
+        """The files a build read (`read`, site-relative) that the walk does not reach,
+        with their status before it; one first read now has a status no file has (whether
+        it changed while the build ran is not known: the next build runs, and states it
+        before it starts)."""
+        return {
+            rel: self.outside.get(rel, UNSEEN)
+            for rel in sorted(read)
+            if rel not in self.sources and not rel.endswith("/") and "://" not in rel and not rel.startswith("ssg:") and not walked(rel)
+        }
 
     @property
     def unchanged(self) -> bool:
@@ -302,12 +352,12 @@ class Check:
 
     def _compare(self, record: tuple | None) -> dict[str, int] | None:
         try:
-            fmt, key_, sources_, racy, cache, folders, _, counts = record  # type: ignore[misc]
+            fmt, key_, sources_, racy, cache, folders, _, counts, outside = record  # type: ignore[misc]
         except (ValueError, TypeError):
             return None  # none yet, or unreadable: a normal build writes a new one
         if fmt != FORMAT or key_ != self.key or cache != _cache_status(self.config.root):
             return None
-        if not (type(sources_) is type(racy) is type(folders) is dict):
+        if not (type(sources_) is type(racy) is type(folders) is type(outside) is dict):
             return None  # a damaged record
         # The output's folders, not its files: a file added, deleted or replaced changes
         # its folder's mtime. A file edited in place is found by the next build that has
@@ -321,6 +371,7 @@ class Check:
         changed = {rel for rel, digest in racy.items() if _digest(self.root, rel) != digest}
         if differs:
             changed.update(rel for rel, status in self.sources.items() if sources_[rel] != status)
+        changed.update(rel for rel, status in outside.items() if self.outside.get(rel) != status)
         self.changed = changed
         return counts if not changed else None
 
@@ -450,16 +501,17 @@ class Check:
             return None
         return set(found) if type(found) is list else None
 
-    def record(self, written: list[str], counts: dict[str, int]) -> None:
+    def record(self, written: list[str], counts: dict[str, int], read: Iterable[str] = ()) -> None:
         """After a successful build: remember it against the sources as the walk before it
-        saw them, so a source changed while it ran differs from the record next time."""
+        saw them, so a source changed while it ran differs from the record next time, and
+        the files it read (`read`, site-relative) that the walk does not reach."""
         written = sorted(written)
         folders, statuses = outputs(self.config.out_dir, folders_of(written)), _file_statuses(self.config.out_dir, written)
         if statuses is None:
             self.forget()
             return
         files = (marshal.dumps(written), statuses.tobytes())
-        self._write((FORMAT, self.key, self.sources, self.racy, _cache_status(self.config.root), folders, files, counts))
+        self._write((FORMAT, self.key, self.sources, self.racy, _cache_status(self.config.root), folders, files, counts, self._outside(read)))
 
     def _write(self, record: tuple) -> None:
         tmp = self.file.with_name(f".{FILE}.{os.getpid()}")
@@ -470,10 +522,11 @@ class Check:
         except OSError:
             pass  # a read-only site folder: every build runs, which is only slower
 
-    def record_patch(self, rewritten: list[str]) -> None:
+    def record_patch(self, rewritten: list[str], read: Iterable[str] = ()) -> None:
         """After a build that rewrote only some files of the recorded output (patch.py):
         the last record with those files, their folders and the sources brought up to date
-        (as the walk before the build saw them: no second walk of the site)."""
+        (as the walk before the build saw them: no second walk of the site), and the files
+        its paths read (`read`) that the walk does not reach."""
         assert self.recorded_counts is not None, "the shortcut runs after a check that matched a record"
         recorded, rewritten = self._files, sorted(rewritten)
         statuses = _file_statuses(self.config.out_dir, rewritten)
@@ -489,7 +542,8 @@ class Check:
                 return
             table[3 * at : 3 * at + 3] = statuses[3 * i : 3 * i + 3]
         files = (self._files_blob[0], table.tobytes())  # the names as they were
-        self._write((FORMAT, self.key, self.sources, self.racy, _cache_status(self.config.root), folders, files, self.recorded_counts))
+        self._write((FORMAT, self.key, self.sources, self.racy, _cache_status(self.config.root), folders, files, self.recorded_counts,
+                     self._outside({*self.outside, *read})))
 
     def forget(self) -> None:
         """The last build cannot vouch for the output (it failed, or fetched a URL)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ class Job:
 
 _job: Job | None = None
 _loops: dict[int, asyncio.AbstractEventLoop] = {}
+_told: set[str] = set()  # the modules whose files render_batch has told the parent of
 
 
 def loop() -> asyncio.AbstractEventLoop:
@@ -64,12 +66,18 @@ async def render_many(
         return await asyncio.gather(*(one(p) for p in paths))
 
 
-def render_batch(paths: list[str]) -> list[Done]:
+def render_batch(paths: list[str]) -> tuple[list[Done], list[str]]:
+    """Render paths; return their Dones and the files of the modules this process
+    imported since it last said (the build cache keys the site on the site's own modules,
+    which a worker may be the only one to import: a layout's load, say)."""
     job = _job
     assert job is not None, "render_batch runs only inside a Pool"
-    return loop().run_until_complete(
+    dones = loop().run_until_complete(
         render_many(job.site, job.writer, paths, job.props, crawl_links=job.crawl_links, concurrency=job.concurrency)
     )
+    new = sys.modules.keys() - _told
+    _told.update(new)
+    return dones, [file for name in new if (file := getattr(sys.modules.get(name), "__file__", None))]
 
 
 def _worker_init(parent: int) -> None:
@@ -84,6 +92,7 @@ class Pool:
     def __init__(self, job: Job, jobs: int) -> None:
         global _job
         _job = job
+        _told.update(sys.modules)  # the parent's own: it knows them
         self.jobs = jobs
         self.executor: Any = None
         if jobs > 1:

@@ -552,3 +552,21 @@ def test_github_actions_gets_error_annotations(site_copy):
         "::error file=routes/posts/[slug]/+page.py,line=5::500 /posts/a: KeyError: 'a'",
         "::error file=routes/posts/[slug]/+page.py,line=5::500 /posts/b: KeyError: 'b'",
     ]
+
+
+def test_a_static_file_that_cannot_be_copied_is_an_error_and_keeps_the_output(tmp_path):
+    """A link to nothing in static/ (or a file an editor moved away while the build ran)
+    is a reported error naming the file, not a traceback; the previous output stays."""
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {"routes/+page.html": "home", "static/site.css": "a {}"})
+    out = tmp_path / "out"
+    assert build(site, out=out).returncode == 0
+    before = snapshot(out)
+    (site / "static/gone.css").symlink_to(site / "static/nowhere.css")
+    (site / "static/site.css").write_text("b {}")
+    result = build(site, out=out)
+    assert result.returncode == 1, result.stderr
+    assert "static/gone.css could not be copied: No such file or directory" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(out) == before

@@ -394,6 +394,35 @@ def test_the_site_modules_are_found_by_their_real_paths(tmp_path, monkeypatch):
     ]
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_module_only_a_worker_imports_is_in_the_site_wide_key_also_after_a_replay(tmp_path, jobs):
+    """A layout's load imports lib/blogdata.py; the page sets its options itself, so the
+    build's own process never imports the layout. The module is still part of the key:
+    after the first build, and after a build that replayed the page (importing nothing)."""
+    site = tmp_path / "site"
+    for rel, text in {
+        "lib/__init__.py": "",
+        "lib/blogdata.py": "TITLE = 'one'\n",
+        "routes/blog/+layout.py": "from lib.blogdata import TITLE\n\ndef load(event):\n    return {'title': TITLE}\n",
+        "routes/blog/+layout.html": "<h1>{{ data.title }}</h1>{{ slot }}\n",
+        "routes/blog/+page.py": "prerender = True\n",
+        "routes/blog/+page.html": "blog\n",
+        "static/site.css": "a {}\n",
+    }.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(text)
+    out = tmp_path / "out"
+    build(site, out, "--jobs", jobs)
+    (site / "lib/blogdata.py").write_text("TITLE = 'two'\n")
+    build(site, out, "--jobs", jobs)
+    assert (out / "blog/index.html").read_text() == "<h1>two</h1>blog\n\n"
+    (site / "static/site.css").write_text("b {}\n")  # a build that replays /blog
+    assert "1 of 1 paths reused" in build(site, out, "--jobs", jobs).stderr
+    (site / "lib/blogdata.py").write_text("TITLE = 'three'\n")
+    build(site, out, "--jobs", jobs)
+    assert (out / "blog/index.html").read_text() == "<h1>three</h1>blog\n\n"
+
+
 def test_the_readers_of_a_source_are_found_by_whole_numbers_only(tmp_path):
     """previous_readers() searches every path's packed deps at once, as bytes: a number's
     four bytes across two others' (here 1 byte into "/"'s deps) must not count."""

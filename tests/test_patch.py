@@ -310,3 +310,30 @@ def test_summaries_recorded_just_after_their_files_were_written_are_checked_by_c
     result = build(site, out, "--report", str(tmp_path / "report.json"), "--explain")
     assert rendered_paths(result.stderr) == {f"/posts/p{i}" for i in range(FEW + 8)}, result.stderr
     assert snapshot(out) == clean_build(site, tmp_path)
+
+
+@pytest.mark.parametrize("policy", ["ignore", "warn"])
+def test_a_link_that_answered_an_error_is_followed_again_once_an_edit_makes_it_answer(tmp_path, policy):
+    """A crawled link that answered 404 (ignored, or a warning) is in no record: only a
+    full build can tell whether an edit makes it answer, so the shortcut leaves it one."""
+    site = write_site(tmp_path / "site", {
+        "ssg.toml": f'[prerender]\non_http_error = "{policy}"\n',
+        "content/notes/_collection.yaml": "route: /notes/[slug]\n",
+        "content/notes/a.md": "---\ntitle: A\n---\nSee [zz](/tags/zz).\n",
+        "routes/+page.html": "<a href=\"{{ url('/notes/a') }}\">a</a>\n",
+        "routes/notes/[slug]/+page.py": "from ssg.content import collection\n\n"
+                                        "def load(event):\n    return {'n': collection('notes').get(event.params['slug'])}\n",
+        "routes/notes/[slug]/+page.html": "{{ data.n.html }}\n",
+        "routes/tags/[tag]/+page.py": "from ssg import error\nfrom ssg.content import collection\n\n"
+                                      "def load(event):\n    ns = [n.title for n in collection('notes').tagged(event.params['tag'])]\n"
+                                      "    if not ns:\n        error(404, 'no such tag')\n    return {'ns': ns}\n",
+        "routes/tags/[tag]/+page.html": "{{ data.ns }}\n",
+    })
+    out = tmp_path / "out"
+    build(site, out)
+    assert not (out / "tags/zz/index.html").exists()
+    edit(site, "content/notes/a.md", "title: A\n", "title: A\ntags: [zz]\n")
+    result = build(site, out)
+    assert PATCHED not in result.stderr, result.stderr
+    assert (out / "tags/zz/index.html").read_text() == "[&#39;A&#39;]\n"
+    assert snapshot(out) == clean_build(site, tmp_path)

@@ -625,3 +625,28 @@ def test_an_output_made_by_another_build_just_before_the_swap_is_replaced(tmp_pa
     monkeypatch.undo()
     assert (out / "index.html").read_bytes() == b"this build"
     assert not list(tmp_path.glob(".out.*"))
+
+
+def test_files_read_outside_the_walk_and_static_node_modules_are_noticed(tmp_path):
+    """The walk passes over node_modules/ and hidden top folders, yet a template may
+    include a file there, and static/ is copied whole, node_modules/ and all."""
+    site = write_site(tmp_path / "site", {
+        "routes/+page.html": "{% include 'node_modules/icons/star.svg' %}{% include '.shared/note.html' %}",
+        "node_modules/icons/star.svg": "<svg>one</svg>",
+        ".shared/note.html": "<p>one</p>",
+        "static/node_modules/lib/app.js": "one",
+    })
+    out = tmp_path / "out"
+    build(site, out)
+    build(site, out)  # the first record knew no status of the files outside the walk
+    assert UNCHANGED in build(site, out)
+    for rel, text in (("node_modules/icons/star.svg", "<svg>two</svg>"), (".shared/note.html", "<p>two</p>"),
+                      ("static/node_modules/lib/app.js", "two")):
+        (site / rel).write_text(text)
+        assert UNCHANGED not in build(site, out), rel
+    assert (out / "index.html").read_text() == "<svg>two</svg><p>two</p>"
+    assert (out / "node_modules/lib/app.js").read_text() == "two"
+    assert UNCHANGED in build(site, out)
+    (site / "node_modules/icons/star.svg").unlink()
+    result = run_ssg("build", "-C", str(site), "--out", str(out), env=env())
+    assert result.returncode == 1 and "node_modules/icons/star.svg" in result.stderr, result.stderr

@@ -105,7 +105,12 @@ class Entry:
         if self._summary[0] is not text:  # listings ask for it again and again
             self._summary = (text, text_digest(text), summary_of(self._file.rel))
         # A dep of its own: a listing need not render again when only a later paragraph changed.
-        record_digest(self._summary[2], self._file.stamp, self._summary[1])
+        # Its hash goes with the file's stamp, unless the body was read after the file changed
+        # (then the build hashes the file as it is, and a stamp unlike the walk's says so).
+        if self._file.moved_on:
+            record(self._summary[2])
+        else:
+            record_digest(self._summary[2], self._file.stamp, self._summary[1])
         return Markup(text)
 
     def preview(self) -> dict[str, Any]:

@@ -58,6 +58,7 @@ class Parsed:
     front_hash: str = ""  # of the front matter block parsed (see front_matter_digest)
     root: Path | None = None
     cached_lines: str = ""  # the disk cache's record of the lines
+    moved_on: bool = False  # the body read is not the one parsed: the file changed since (its stamp is not the body's)
 
     @property
     def lines(self) -> Lines:
@@ -93,7 +94,9 @@ class Parsed:
             _, body, body_line = frontmatter.split(frontmatter.decode(raw, self.rel), self.rel)
             # Normally the body the cached front matter came with; if the file changed
             # since, the hash follows the text, so a rendering is never filed under another body.
-            self.text, self.body_line, self.body_hash = body, body_line, text_digest(body)
+            digest = text_digest(body)
+            self.moved_on = digest != self.body_hash != ""
+            self.text, self.body_line, self.body_hash = body, body_line, digest
         return self.text
 
 

@@ -1,0 +1,151 @@
+"""A source saved while a build runs: the next builds must still end where a clean build of
+the same sources does. The site's own loads pace the race with marker files (a slow load,
+made exact), so each case lands the save at the same moment every time."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sitekit import write_site
+
+PACE = '''import os, time
+
+
+def _marks():
+    return os.environ.get("RACE_MARKS")
+
+
+def mark(name):
+    if _marks():
+        with open(os.path.join(_marks(), name), "w") as f:
+            f.write(str(os.getpid()))
+
+
+def wait_for(name, timeout=20.0):
+    if not _marks():
+        return
+    end = time.time() + timeout
+    while not os.path.exists(os.path.join(_marks(), name)) and time.time() < end:
+        time.sleep(0.002)
+
+
+def slow(seconds):
+    if _marks():
+        time.sleep(seconds)
+'''
+
+LISTING = "{% for e in data['items'] %}<div>{{ e.title }}: {{ e.summary }}</div>\n{% endfor %}"
+
+
+def post(name: str, day: int, first: str) -> str:
+    return f"---\ntitle: Post {name}\ndate: 2025-01-{day:02d}\n---\n{first}\n\nA later paragraph of {name}.\n"
+
+
+def first_paragraph(path: Path, new: str) -> None:
+    head, _, body = path.read_text().partition("\n---\n")
+    path.write_text(head + "\n---\n" + new + "\n\n" + body.split("\n\n", 1)[1])
+
+
+def ssg(site: Path, *args: str, marks: Path | None = None) -> subprocess.Popen:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+    env.pop("RACE_MARKS", None)
+    if marks is not None:
+        env["RACE_MARKS"] = str(marks)
+    return subprocess.Popen([sys.executable, "-m", "ssg.cli", "build", "-C", str(site), *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def build(site: Path, *args: str) -> str:
+    p = ssg(site, *args)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, out + err
+    return err
+
+
+def race(site: Path, marks: Path, start: str, save) -> None:
+    """Build with the pacing on; once a load marks `start`, save, and let the loads go on."""
+    p = ssg(site, "--jobs", "2", marks=marks)
+    end = time.time() + 60
+    while not (marks / start).exists() and p.poll() is None and time.time() < end:
+        time.sleep(0.002)
+    assert (marks / start).exists(), p.communicate()
+    save()
+    (marks / "edited").write_text("")
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, out + err
+
+
+def assert_converges(site: Path, tmp_path: Path, files: list[str]) -> None:
+    build(site, "--jobs", "2")
+    build(site, "--jobs", "2")
+    clean = tmp_path / "clean"
+    shutil.copytree(site, clean, ignore=shutil.ignore_patterns("build", ".ssg-cache", "__pycache__"))
+    build(clean, "--fresh", "--jobs", "1")
+    for rel in files:
+        assert (site / "build" / rel).read_text() == (clean / "build" / rel).read_text(), rel
+
+
+def test_a_summary_saved_between_two_workers_reading_it_is_shown_again(tmp_path):
+    """Worker 1 renders "/" with a post's summary; the post is saved; worker 2 renders
+    "/late" with the new one. The record must not pair the new summary's hash with the
+    old file's stamp, or "/" keeps the old summary for good."""
+    site = write_site(tmp_path / "site", {
+        **{f"content/posts/f{i:02d}.md": post(f"f{i}", i + 1, f"First paragraph of f{i}.") for i in range(20)},
+        "content/posts/t.md": post("t", 25, "Target ORIGINAL."),
+        "lib/__init__.py": "",
+        "lib/pace.py": PACE,
+        "routes/+page.py": "from ssg.content import collection\nfrom lib.pace import mark, wait_for\n\n"
+                           "def load(event):\n    items = [p.preview() for p in collection('posts')]\n"
+                           "    mark('first')\n    wait_for('second')\n    return {'items': items}\n",
+        "routes/+page.html": LISTING,
+        "routes/late/+page.py": "from ssg.content import collection\nfrom lib.pace import mark, wait_for, slow\n\n"
+                                "def load(event):\n    posts = list(collection('posts'))\n    wait_for('edited')\n"
+                                "    items = [p.preview() for p in posts]\n    mark('second')\n    slow(0.5)\n    return {'items': items}\n",
+        "routes/late/+page.html": LISTING,
+    })
+    build(site, "--jobs", "2")
+    for i in range(20):  # more than a few files changed: their summaries are not hashed before the build
+        first_paragraph(site / f"content/posts/f{i:02d}.md", f"First paragraph of f{i}, edited.")
+    first_paragraph(site / "content/posts/t.md", "Target VERSION-A.")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    race(site, marks, "first", lambda: first_paragraph(site / "content/posts/t.md", "Target VERSION-B."))
+    pids = {(marks / name).read_text() for name in ("first", "second")}
+    assert len(pids) == 2, "the two pages must render in two workers for this race"
+    assert_converges(site, tmp_path, ["index.html", "__data.json", "late/index.html", "late/__data.json"])
+
+
+@pytest.mark.parametrize("how", ["edit shortcut", "incremental build"])
+def test_a_summary_saved_while_a_listing_renders_is_shown_again(tmp_path, how):
+    """p is edited before the build; q's first paragraph is saved while "/" (which shows
+    every summary) renders. The record must not keep q's new stat beside its old hash."""
+    site = write_site(tmp_path / "site", {
+        "content/posts/p.md": post("p", 1, "Summary of p, ORIGINAL."),
+        "content/posts/q.md": post("q", 2, "Summary of q, ORIGINAL."),
+        "lib/__init__.py": "",
+        "lib/pace.py": PACE,
+        "routes/+page.py": "from ssg.content import collection\nfrom lib.pace import mark, wait_for, slow\n\n"
+                           "def load(event):\n    mark('started')\n    wait_for('edited')\n"
+                           "    items = [e.preview() for e in collection('posts')]\n    slow(1.3)\n    return {'items': items}\n",
+        "routes/+page.html": LISTING + "<a href='/q'>q</a>\n",
+        "routes/q/+page.py": "from ssg.content import collection\n\n"
+                             "def load(event):\n    return {'items': [e.preview() for e in collection('posts') if e.slug == 'q']}\n",
+        "routes/q/+page.html": LISTING,
+    })
+    build(site, "--jobs", "2")
+    time.sleep(1.1)  # the first build's files are no longer written "just now"
+    first_paragraph(site / "content/posts/p.md", "Summary of p, EDITED.")
+    if how == "incremental build":
+        (site / "static").mkdir()
+        (site / "static/x.txt").write_text("x")  # no shortcut: the workers' build
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    race(site, marks, "started", lambda: first_paragraph(site / "content/posts/q.md", "Summary of q, SAVED DURING THE BUILD."))
+    assert_converges(site, tmp_path, ["index.html", "__data.json", "q/index.html", "q/__data.json"])
