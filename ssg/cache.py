@@ -66,6 +66,7 @@ INDEX_AFTER = 256  # lookups in the stat cache after which it is indexed by a di
 
 
 _digest = digest  # the content cache's: a content file hashed by either matches (known_hash)
+SAVED_MEANWHILE = "saved while it was read"  # a hash no file has: whoever reads it next time, reads it again
 
 
 class Stats:
@@ -242,8 +243,11 @@ class Hasher:
             try:
                 with open(self.prefix + file, "rb") as f:
                     raw = f.read()
+                    after = os.fstat(f.fileno())
             except OSError:
                 return "missing"
+            if changed_at(after) != stamp or after.st_size != st.st_size:
+                return SAVED_MEANWHILE  # saved between the stat and the read: neither is the other's
             digest = _digest(raw) if file == dep else _front_matter_digest(raw, file)
         # Written just now: a second write within the same clock tick would keep this
         # mtime and size, so the file is read again next time until it is older.

@@ -283,6 +283,29 @@ def test_a_build_interrupted_once_its_output_is_in_place_has_recorded_it(tmp_pat
     assert snapshot(out) == snapshot(tmp_path / "clean")
 
 
+def test_a_file_saved_between_its_stat_and_its_read_gets_no_hash_to_trust(tmp_path, monkeypatch):
+    """The stat cache pairs a file's stamp with the hash of what was read: a save landing
+    between the two would pair the old stamp with the new contents, and the next build
+    would trust them. Such a file gets a hash no file has, and no stat entry."""
+    import builtins
+
+    from ssg import cache as cache_mod
+
+    (tmp_path / "a.txt").write_text("one")
+
+    def saving_open(path, *args, **kwargs):
+        with builtins.open(path, "a") as f:
+            f.write(" and two")
+        return builtins.open(path, *args, **kwargs)
+
+    hasher = cache_mod.Hasher(tmp_path, cache_mod.Stats())
+    monkeypatch.setattr(cache_mod, "open", saving_open, raising=False)
+    assert hasher("a.txt") == cache_mod.SAVED_MEANWHILE
+    assert hasher.stats.get("a.txt") is None
+    monkeypatch.undo()
+    assert cache_mod.Hasher(tmp_path, cache_mod.Stats())("a.txt") not in (None, cache_mod.SAVED_MEANWHILE)
+
+
 def test_the_stat_cache_reads_its_table_an_entry_at_a_time(monkeypatch):
     from ssg import cache as cache_mod
 
