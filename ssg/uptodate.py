@@ -326,10 +326,11 @@ class Check:
         with their status before it; one first read now has a status no file has (whether
         it changed while the build ran is not known: the next build runs, and states it
         before it starts)."""
+        unwalked = set(read).difference(self.sources)  # mostly files looked for and not there (an include's other candidates)
         return {
             rel: self.outside.get(rel, UNSEEN)
-            for rel in sorted(read)
-            if rel not in self.sources and not rel.endswith("/") and "://" not in rel and not rel.startswith("ssg:") and not walked(rel)
+            for rel in sorted(unwalked)
+            if not rel.endswith("/") and "://" not in rel and not rel.startswith("ssg:") and not walked(rel)
         }
 
     @property
