@@ -67,7 +67,7 @@ def _patch(site: Site, cache: Cache, check: Check, files: set[str]) -> list[tupl
     writer = Writer(site.config.out_dir, update=True)
     writer.start()
     try:
-        dones = workers.loop().run_until_complete(workers.render_many(site, writer, sorted(todo), {}))
+        dones = workers.loop().run_until_complete(workers.render_many(site, writer, sorted(todo), {}, crawl_links=site.config.prerender.crawl))
         if not all(_same(done, cache.previous(key(done.path))) for done in dones):
             writer.abort()
             return None

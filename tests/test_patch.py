@@ -337,3 +337,19 @@ def test_a_link_that_answered_an_error_is_followed_again_once_an_edit_makes_it_a
     assert PATCHED not in result.stderr, result.stderr
     assert (out / "tags/zz/index.html").read_text() == "[&#39;A&#39;]\n"
     assert snapshot(out) == clean_build(site, tmp_path)
+
+
+def test_the_shortcut_applies_when_the_crawl_is_off(tmp_path):
+    """With `crawl = false` pages record no links: rendered again, they must not start to."""
+    site = write_site(tmp_path / "site", {
+        "ssg.toml": "[prerender]\ncrawl = false\nentries = [\"/\", \"/about\"]\n",
+        "content/a.md": "---\ntitle: A\n---\nbody [x](/about)\n",
+        "routes/+page.py": "from ssg.content import entry\n\ndef load(event):\n    return {'h': entry('a.md').html}\n",
+        "routes/+page.html": "{{ data.h }}\n",
+        "routes/about/+page.html": "about\n",
+    })
+    out = tmp_path / "out"
+    build(site, out)
+    edit(site, "content/a.md", "body [x]", "body two [x]")
+    assert PATCHED in build(site, out).stderr
+    assert snapshot(out) == clean_build(site, tmp_path)
