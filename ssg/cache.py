@@ -735,12 +735,13 @@ class Cache:
             deps[:] = array("I", [renumber[i] for i in deps])
         self._names = final  # numbered as saved now
         paths = sorted(self.entries.items())
+        modules = {*site_modules(self.site.root, imported), *(self.previous_modules if self._kept else ())}
         self._write({
             "format": FORMAT,
             "key": self.key,
             "out": str(self.site.config.out_dir),
             "unrecorded": unrecorded,
-            "modules": {m: self._as_read(m) for m in sorted({*site_modules(self.site.root, imported), *(self.previous_modules if self._kept else ())})},
+            "modules": {m: self._as_read(m) for m in sorted(modules)},
             # Each source once; a path's deps are its numbers in this list.
             "sources": sources,
             "hashes": [self._as_read(dep) for dep in sources],

@@ -16,10 +16,10 @@ The walk skips what ssg never reads: the output folder and its staging folders, 
 cache, hidden folders at the top of the site (.git, .venv, ...), virtual environments,
 `__pycache__` and `node_modules` (but below static/, which is copied as it is). A file
 the build read there all the same (a template may include node_modules/icons/star.svg)
-is recorded too, and stated on its own by the next check. A build is not recorded when
-its pages fetched an absolute URL (the remote answer may have changed). The record holds the sources as the
-walk before the build saw them: one changed while the build ran differs from it, so the
-next build runs. A source changed in the second before the walk is hashed as well (see
+is recorded too, and the next check stats each such file. A build is not recorded when
+its pages fetched an absolute URL (the remote answer may have changed). The record holds
+the sources as the walk before the build saw them: one changed while the build ran
+differs from it, so the next build runs. A source changed in the second before the walk is hashed as well (see
 RACY_NS).
 """
 
@@ -304,7 +304,7 @@ class Check:
 
     def _stat_outside(self, record: tuple | None) -> dict[str, Status]:
         """The status now of each file the last recorded build read outside the walk
-        (node_modules/, a hidden folder, a second name of a folder seen once)."""
+        (below node_modules/ or a hidden folder): MISSING for one that is not there."""
         try:
             recorded = record[8]  # type: ignore[index]
         except (TypeError, IndexError):
