@@ -78,7 +78,8 @@ def build(
     with collector_paused():  # tens of thousands of records, none of them garbage
         build_cache = Cache(
             site, engine=markdown_engine_name(), enabled=not fresh,
-            before=uptodate.sources if uptodate is not None else None, started=uptodate.started if uptodate is not None else 0,
+            before=uptodate.before if uptodate is not None else None, started=uptodate.started if uptodate is not None else 0,
+            reaches=uptodate.reaches if uptodate is not None else None,
         )
         # They live as long as the build: out of the collector's sight, so that its first
         # collection after the pause does not walk them all (0.1 s at 40,000 posts).
@@ -125,7 +126,7 @@ def build(
                         build_cache.save(rendered=len(pre.rendered), seed_deps=pre.seed_deps, unrecorded=len(pre.failed), imported=pre.imported)
                         if uptodate is not None and not result.problems and not pre.fetched_urls:
                             counts = summary_counts(Summary(result, 0.0, str(config.out_dir), pre.reused, pre.rendered))
-                            uptodate.record(list(writer.written), counts, read=build_cache.read_files())  # what a no-change build will say it kept
+                            uptodate.record(list(writer.written), counts, read=build_cache.read_files(pre.extra_reads))  # what a no-change build will say it kept
         except BaseException:
             writer.abort()  # Ctrl-C or a bug: leave the previous output as it was
             raise

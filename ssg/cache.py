@@ -54,7 +54,7 @@ from .content.store import is_markdown_file, known_hash, summary_hash
 from .context import SUMMARY, dep_file, option_named, parts_of
 from .render import Done
 from .site import Site
-from .uptodate import RACY_NS, Status, changed_at, left_aside, remove
+from .uptodate import MISSING, RACY_NS, Status, changed_at, left_aside, remove
 
 FORMAT = 14  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed; 9: records read when asked; 10: deps packed; 11: stats as a table; 12: links to static files kept (the crawl skips them); 13: build.cache and each journal entry sealed with a CRC-32; 14: how many paths answered an error (kept by no record)
 FILE = "build.cache"
@@ -328,16 +328,16 @@ def site_key(site: Site, engine: str) -> dict[str, str]:
     return parts
 
 
-def site_modules(root: Path, imported: Iterable[str] = ()) -> list[str]:
+def site_modules(root: Path, imported: Iterable[str] = (), *, this_process: bool = True) -> list[str]:
     """The site's own code, which loads may use any of: the Python modules this process
-    imported, or whose files are `imported` (lib/posts.py, a helper routes/_shared.py; not
-    the route modules, +page.py and the like, which are recorded per page), and every other
-    file below the top folder of a module outside routes/ (lib/authors.json, which
-    lib/authors.py may read when imported)."""
+    imported (unless not `this_process`), or whose files are `imported` (lib/posts.py, a
+    helper routes/_shared.py; not the route modules, +page.py and the like, which are
+    recorded per page), and every other file below the top folder of a module outside
+    routes/ (lib/authors.json, which lib/authors.py may read when imported)."""
     found = set()
     tops: set[str] = set()
     folders: dict[str, str] = {}  # a few dozen folders hold every module: each resolved once
-    files = [getattr(module, "__file__", None) for module in list(sys.modules.values())]
+    files = [getattr(module, "__file__", None) for module in list(sys.modules.values())] if this_process else []
     for file in {*files, *imported}:
         if not file:
             continue
@@ -405,11 +405,13 @@ class Cache:
 
     def __init__(
         self, site: Site, *, engine: str, enabled: bool = True, before: dict[str, Status] | None = None, started: int = 0,
+        reaches: Callable[[str], bool] | None = None,
     ) -> None:
         self.site = site
         # The status of every source before the build (uptodate.Check's walk, made at
         # `started`, in ns), to tell a source changed while the build ran; None when unknown.
         self.before = before
+        self.reaches = reaches  # whether that walk lists a file (uptodate.Check.reaches): else no status before is known
         self.started = started
         self._before_sorted: list[str] | None = None
         self.dir = site.root / ".ssg-cache"
@@ -702,9 +704,10 @@ class Cache:
         if fields[_KIND] == "page":
             self._pages[k] = fields[_URL]
 
-    def read_files(self) -> set[str]:
-        """The files (site-relative) that the paths of this build read, replayed ones too."""
-        return {dep_file(dep) for dep in self._names}
+    def read_files(self, also: Iterable[str] = ()) -> set[str]:
+        """The files (site-relative) that the paths of this build read, replayed ones too,
+        and those of the sources `also` names."""
+        return {dep_file(dep) for dep in itertools.chain(self._names, also)}
 
     def _number(self, dep: str) -> int:
         number = self._names.get(dep)
@@ -818,9 +821,16 @@ class Cache:
             return digest
         if dep.endswith("/"):
             return None if self._listing_changed(dep, digest) else digest
-        seen = self.before.get(dep_file(dep))
-        if seen is None:  # not there before the build, or outside the walk (.venv/, ...)
-            return None if digest != "missing" and self._new(dep_file(dep)) else digest
+        file = dep_file(dep)
+        seen = self.before.get(file)
+        if seen is None:
+            if self.reaches is not None and not self.reaches(file):
+                # First read outside the walk (node_modules/, ...): its version before the
+                # build is not known, unless it is missing and nothing came or went in its folder.
+                return digest if digest == "missing" and self._absent_throughout(file) else None
+            return None if digest != "missing" and self._new(file) else digest  # not there before the build
+        if seen == MISSING:  # outside the walk, and not there before the build
+            return digest if digest == "missing" else None
         if digest == "missing":
             return None
         hashed = self.hash.stats.get(dep)
@@ -837,9 +847,21 @@ class Cache:
         keys = self._before_sorted
         start = bisect.bisect_left(keys, dep)
         end = bisect.bisect_left(keys, dep[:-1] + "0")  # "0" follows "/": past every name below dep
-        before = {k[len(dep):] for k in keys[start:end] if not k.endswith("/") and is_listed(dep, k[len(dep):])}
+        before = {k[len(dep):] for k in keys[start:end] if not k.endswith("/") and self.before[k] != MISSING and is_listed(dep, k[len(dep):])}
         now = set(self.hash.listings.get(dep, ()))
         return bool(before - now) or any(self._new(dep + name) for name in now - before)
+
+    def _absent_throughout(self, rel: str) -> bool:
+        """Whether a missing file was missing all through the build: the nearest folder
+        above it that exists had no file added or removed since the build started."""
+        folder = os.path.dirname(rel)
+        while True:
+            try:
+                return changed_at(os.stat(os.path.join(self.site.root, folder))) < self.started
+            except OSError:
+                if not folder:
+                    return False
+                folder = os.path.dirname(folder)
 
     def _new(self, rel: str) -> bool:
         """Whether a file was made or moved in since the walk before the build."""

@@ -25,11 +25,13 @@ record says what it read, so an edit may make it answer).
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import sys
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from . import workers
-from .cache import FEW, FIELDS, Cache, Entry, is_code_file
+from .cache import FEW, FIELDS, Cache, Entry, is_code_file, site_modules
 from .content import store as content
 from .context import dep_file
 from .output import Writer, signals_held
@@ -67,18 +69,20 @@ def _patch(site: Site, cache: Cache, check: Check, files: set[str]) -> list[tupl
     writer = Writer(site.config.out_dir, update=True)
     writer.start()
     try:
+        loaded = set(sys.modules)
         dones = workers.loop().run_until_complete(workers.render_many(site, writer, sorted(todo), {}, crawl_links=site.config.prerender.crawl))
-        if not all(_same(done, cache.previous(key(done.path))) for done in dones):
+        if not all(_same(done, cache.previous(key(done.path))) for done in dones) or _new_site_code(site, cache, loaded):
             writer.abort()
             return None
         for rel in (rel for done in dones for rel in done.files):
             writer.claim(rel)
-        workers.loop().run_until_complete(_extras(site, cache, writer))
+        extra: set[str] = set()
+        workers.loop().run_until_complete(_extras(site, cache, writer, extra))
         with signals_held():  # Ctrl-C lands once the files and both records are in place
             cache.begin_patch()  # a build killed while it moves files in leaves no record to trust
             writer.commit(prune=False)
             cache.save_patch({key(d.path): d for d in dones})
-            check.record_patch(sorted(writer.written), read={dep_file(dep) for done in dones for dep in done.deps})
+            check.record_patch(sorted(writer.written), read={dep_file(dep) for dep in itertools.chain(extra, *(done.deps for done in dones))})
     except BaseException:
         writer.abort()
         raise
@@ -132,6 +136,13 @@ def _affected(cache: Cache, changed: dict[str, str], damaged: set[str]) -> dict[
     return todo
 
 
+def _new_site_code(site: Site, cache: Cache, loaded: set[str]) -> bool:
+    """Whether the paths rendered imported site code the last build's key does not name
+    (a module a load imports only for some posts): only a full build records it."""
+    files = [file for name in sys.modules.keys() - loaded if (file := getattr(sys.modules.get(name), "__file__", None))]
+    return bool(files) and not cache.previous_modules.keys() >= set(site_modules(site.root, files, this_process=False))
+
+
 def _same(done: Done, previous: Entry | None) -> bool:
     """Whether a path rendered again tells the crawl and the extras what it told before:
     every field of its record but the deps (which go into the cache) the same."""
@@ -141,9 +152,10 @@ def _same(done: Done, previous: Entry | None) -> bool:
     return done.needs_client == old.needs_client and dataclasses.replace(done, deps=old.deps, digests=old.digests) == old
 
 
-async def _extras(site: Site, cache: Cache, writer: Writer) -> None:
+async def _extras(site: Site, cache: Cache, writer: Writer, read: set[str]) -> None:
     """404.html and sitemap.xml, as the full build writes them (the rest of the extras
-    depend only on the paths' records, which did not change, and on static/)."""
-    writer.write("404.html", await not_found_page(site))
+    depend only on the paths' records, which did not change, and on static/); what
+    404.html read goes into `read`."""
+    writer.write("404.html", await not_found_page(site, read))
     if site.config.origin:
         writer.write("sitemap.xml", sitemap_xml(site, cache.previous_pages))

@@ -143,6 +143,7 @@ class Prerender:
         self.fetched_urls = False  # a page read an absolute URL: its answer may change
         self.seed_deps: set[str] = set()  # what entries() read: when it changes, the paths to build may too
         self.imported: set[str] = set()  # files of the modules the workers imported (see cache.site_modules)
+        self.extra_reads: set[str] = set()  # what 404.html read (see not_found_page)
 
     # -- 1. seed -------------------------------------------------------------------------------
 
@@ -510,7 +511,7 @@ class Prerender:
 async def write_extras(site: Site, writer: Writer, pre: Prerender) -> None:
     """404.html, sitemap.xml, _redirects, _headers and static/: everything beside the pages."""
     config = site.config
-    writer.write("404.html", await not_found_page(site))
+    writer.write("404.html", await not_found_page(site, pre.extra_reads))
     if config.origin:
         writer.write("sitemap.xml", sitemap_xml(site, pre.sitemap))
     # A host reads its rules from _redirects and _headers alone: the site's own, in static/,
@@ -536,9 +537,11 @@ def _joined(own: bytes, generated: bytes) -> bytes:
     return own + generated
 
 
-async def not_found_page(site: Site) -> bytes:
-    """404.html: the root +error.html with status 404."""
-    return (await error_page(site, "/404", 404, "Not found")).body
+async def not_found_page(site: Site, read: set[str]) -> bytes:
+    """404.html: the root +error.html with status 404. What it read goes into `read` (no
+    path's record holds it, yet the no-change check must know a file it read outside the walk)."""
+    with context.tracking(read):
+        return (await error_page(site, "/404", 404, "Not found")).body
 
 
 def sitemap_xml(site: Site, urls: list[str]) -> bytes:

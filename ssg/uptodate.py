@@ -293,6 +293,7 @@ class Check:
                 self.scan_for_damage()
             self.sources = sources(config.root.resolve(), config.out_dir)
             self.root = config.root.resolve()
+            self._venvs: dict[str, bool] = {}  # top folder -> whether it is a virtual environment
             self.outside = self._stat_outside(record)
             # Sources changed just now could change again within the same clock tick, keeping
             # their status: their contents are hashed too, as git does.
@@ -321,6 +322,24 @@ class Check:
             found[rel] = MISSING if stat.S_ISDIR(st.st_mode) else (changed_at(st), st.st_size, st.st_ino)
         return found
 
+    @property
+    def before(self) -> dict[str, Status]:
+        """Every source's status before the build: the walk's, and those of the files the
+        last build read outside it (MISSING for one not there)."""
+        return {**self.sources, **self.outside} if self.outside else self.sources
+
+    def reaches(self, rel: str) -> bool:
+        """Whether the walk lists this file when it is there: see walked(); a top folder
+        that is a virtual environment (it holds pyvenv.cfg) is passed over too."""
+        if not walked(rel):
+            return False
+        top, slash, _ = rel.partition("/")
+        if not slash:
+            return True
+        if top not in self._venvs:
+            self._venvs[top] = os.path.exists(os.path.join(self.root, top, "pyvenv.cfg"))
+        return not self._venvs[top]
+
     def _outside(self, read: Iterable[str]) -> dict[str, Status]:
         """The files a build read (`read`, site-relative) that the walk does not reach,
         with their status before it; one first read now has a status no file has (whether
@@ -330,7 +349,7 @@ class Check:
         return {
             rel: self.outside.get(rel, UNSEEN)
             for rel in sorted(unwalked)
-            if not rel.endswith("/") and "://" not in rel and not rel.startswith("ssg:") and not walked(rel)
+            if not rel.endswith("/") and "://" not in rel and not rel.startswith("ssg:") and not self.reaches(rel)
         }
 
     @property

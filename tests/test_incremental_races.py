@@ -149,3 +149,38 @@ def test_a_summary_saved_while_a_listing_renders_is_shown_again(tmp_path, how):
     marks.mkdir()
     race(site, marks, "started", lambda: first_paragraph(site / "content/posts/q.md", "Summary of q, SAVED DURING THE BUILD."))
     assert_converges(site, tmp_path, ["index.html", "__data.json", "q/index.html", "q/__data.json"])
+
+
+@pytest.mark.parametrize("folder", [".shared", "node_modules"])
+@pytest.mark.parametrize("first", [True, False], ids=["first read", "read before"])
+def test_a_file_read_outside_the_walk_and_deleted_while_the_build_runs_is_looked_for_again(tmp_path, folder, first):
+    """"/" includes the first of two files in a folder the walk passes over; it is deleted
+    while "/zzz" renders. "missing" is not what "/" read: the next builds render it again."""
+    site = write_site(tmp_path / "site", {
+        f"{folder}/alt.html": "<p>ALT</p>",
+        f"{folder}/note.html": "<p>note</p>",
+        "routes/+page.html": '{%% include ["%s/alt.html", "%s/note.html"] %%}<a href="/zzz">z</a>\n' % (folder, folder),
+        "lib/__init__.py": "",
+        "lib/pace.py": PACE,
+        "lib/m.py": "X = 1\n",
+        "routes/zzz/+page.py": "from lib.m import X\nfrom lib.pace import mark, wait_for\n\n"
+                               "def load(event):\n    mark('started')\n    wait_for('edited')\n    return {}\n",
+        "routes/zzz/+page.html": "zzz",
+    })
+    if not first:
+        time.sleep(1.1)  # older than "just now" when the first build hashes them
+        build(site, "--jobs", "1")
+        time.sleep(1.1)
+        (site / "lib/m.py").write_text("X = 2\n")  # every path renders again
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    p = ssg(site, "--jobs", "1", marks=marks)
+    end = time.time() + 60
+    while not (marks / "started").exists() and p.poll() is None and time.time() < end:
+        time.sleep(0.002)
+    assert (marks / "started").exists(), p.communicate()
+    (site / f"{folder}/alt.html").unlink()
+    (marks / "edited").write_text("")
+    p.communicate(timeout=120)
+    assert_converges(site, tmp_path, ["index.html"])
+    assert "note" in (site / "build/index.html").read_text()

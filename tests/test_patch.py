@@ -353,3 +353,29 @@ def test_the_shortcut_applies_when_the_crawl_is_off(tmp_path):
     edit(site, "content/a.md", "body [x]", "body two [x]")
     assert PATCHED in build(site, out).stderr
     assert snapshot(out) == clean_build(site, tmp_path)
+
+
+def test_site_code_first_imported_by_a_path_the_shortcut_renders_goes_to_the_full_build(tmp_path):
+    """A load imports helpers/fancy.py only for a post marked `fancy`: the edit that marks
+    one makes the module part of the site, which only a full build records."""
+    site = write_site(tmp_path / "site", {
+        "content/blog/_collection.yaml": "route: /blog/[slug]\n",
+        "content/blog/p0.md": "---\ntitle: P0\n---\nbody 0.\n",
+        "content/blog/p1.md": "---\ntitle: P1\n---\nbody 1.\n",
+        "routes/+page.html": "<a href=\"{{ url('/blog/p0') }}\">p0</a><a href=\"{{ url('/blog/p1') }}\">p1</a>\n",
+        "routes/blog/[slug]/+page.py": "from ssg.content import collection\n\n"
+                                       "def load(event):\n    p = collection('blog').get(event.params['slug'])\n    extra = ''\n"
+                                       "    if p.data.get('fancy'):\n        from helpers.fancy import deco\n        extra = deco()\n"
+                                       "    return {'p': p, 'x': extra}\n",
+        "routes/blog/[slug]/+page.html": "{{ data.x }}{{ data.p.html }}\n",
+        "helpers/__init__.py": "",
+        "helpers/fancy.py": "def deco():\n    return 'F1'\n",
+    })
+    out = tmp_path / "out"
+    build(site, out)
+    edit(site, "content/blog/p1.md", "title: P1\n", "title: P1\nfancy: true\n")
+    assert PATCHED not in build(site, out).stderr
+    edit(site, "helpers/fancy.py", "F1", "F2")
+    build(site, out)
+    assert (out / "blog/p1/index.html").read_text().startswith("F2")
+    assert snapshot(out) == clean_build(site, tmp_path)

@@ -650,3 +650,24 @@ def test_files_read_outside_the_walk_and_static_node_modules_are_noticed(tmp_pat
     (site / "node_modules/icons/star.svg").unlink()
     result = run_ssg("build", "-C", str(site), "--out", str(out), env=env())
     assert result.returncode == 1 and "node_modules/icons/star.svg" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("where", ["an include of the error page", "a virtual environment at the top"])
+def test_more_files_read_outside_the_walk_are_noticed(tmp_path, where):
+    """404.html (the root +error.html) is no path's: what it includes counts all the same;
+    and a folder holding pyvenv.cfg is passed over by the walk like node_modules/."""
+    files = {"routes/+page.html": "home {% include 'venv/theme/x.html' %}", "venv/pyvenv.cfg": "home = /usr\n",
+             "venv/theme/x.html": "one"}
+    if where == "an include of the error page":
+        files = {"routes/+page.html": "home", "routes/+error.html": "{{ page.status }} {% include 'node_modules/pkg/x.html' %}",
+                 "node_modules/pkg/x.html": "one"}
+    site = write_site(tmp_path / "site", files)
+    out = tmp_path / "out"
+    build(site, out)
+    build(site, out)  # the first record knew no status of the files outside the walk
+    assert UNCHANGED in build(site, out)
+    included = next(rel for rel in files if rel.endswith("x.html"))
+    (site / included).write_text("two")
+    assert UNCHANGED not in build(site, out)
+    shown = out / ("404.html" if where == "an include of the error page" else "index.html")
+    assert shown.read_text().endswith("two")
