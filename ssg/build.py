@@ -124,7 +124,8 @@ def build(
                     writer.commit()
                     with collector_paused():
                         build_cache.save(rendered=len(pre.rendered), seed_deps=pre.seed_deps, unrecorded=len(pre.failed), imported=pre.imported)
-                        if uptodate is not None and not result.problems and not pre.fetched_urls:
+                        # Not when a source changed while the build ran (it may be as it was before).
+                        if uptodate is not None and not result.problems and not pre.fetched_urls and not build_cache.unsure:
                             counts = summary_counts(Summary(result, 0.0, str(config.out_dir), pre.reused, pre.rendered))
                             uptodate.record(list(writer.written), counts, read=build_cache.read_files(pre.extra_reads))  # what a no-change build will say it kept
         except BaseException:

@@ -436,6 +436,7 @@ class Cache:
         self.previous_modules: dict[str, str | None] = {}
         self.previous_hashes: dict[str, str | None] = {}  # every source any path read -> its hash then
         self.warning: str | None = None
+        self.unsure = False  # a source may have come and gone while the build ran (see _came_and_went)
         # A file (or a link to nothing: a CI cache path not restored) where the folder goes.
         self.homeless = os.path.lexists(self.dir) and not self.dir.is_dir()
         if self.homeless:
@@ -823,14 +824,17 @@ class Cache:
             return None if self._listing_changed(dep, digest) else digest
         file = dep_file(dep)
         seen = self.before.get(file)
-        if seen is None:
-            if self.reaches is not None and not self.reaches(file):
-                # First read outside the walk (node_modules/, ...): its version before the
-                # build is not known, unless it is missing and nothing came or went in its folder.
-                return digest if digest == "missing" and self._absent_throughout(file) else None
-            return None if digest != "missing" and self._new(file) else digest  # not there before the build
-        if seen == MISSING:  # outside the walk, and not there before the build
-            return digest if digest == "missing" else None
+        if seen is None and self.reaches is not None and not self.reaches(file):
+            # First read outside the walk (node_modules/, ...): its version before the
+            # build is not known, unless it is missing and nothing came or went in its folder.
+            return digest if digest == "missing" and self._absent_throughout(file) else None
+        if seen is None or seen == MISSING:  # not there before the build
+            if not os.path.lexists(os.path.join(self.site.root, file)) and digest != "missing":
+                return self._came_and_went()  # read (templates are hashed as read), and deleted since
+            if digest != "missing":  # made since? (outside the walk, it was missing when the build started)
+                return None if seen == MISSING or self._new(file) else digest
+            # Missing now, and before: was it there in between?
+            return digest if self._absent_throughout(file, below_root=True) else self._came_and_went()
         if digest == "missing":
             return None
         hashed = self.hash.stats.get(dep)
@@ -849,19 +853,32 @@ class Cache:
         end = bisect.bisect_left(keys, dep[:-1] + "0")  # "0" follows "/": past every name below dep
         before = {k[len(dep):] for k in keys[start:end] if not k.endswith("/") and self.before[k] != MISSING and is_listed(dep, k[len(dep):])}
         now = set(self.hash.listings.get(dep, ()))
-        return bool(before - now) or any(self._new(dep + name) for name in now - before)
+        if before - now or any(self._new(dep + name) for name in now - before):
+            return True
+        # The same files, but one may have come and gone meanwhile, listed by the build. (Not
+        # asked of a folder of code, whose first import adds __pycache__ to it.)
+        if dep.startswith("content/") and any(self._new(folder) for folder in {dep, *keys[start:end]} if folder.endswith("/")):
+            self._came_and_went()
+            return True
+        return False
 
-    def _absent_throughout(self, rel: str) -> bool:
+    def _absent_throughout(self, rel: str, *, below_root: bool = False) -> bool:
         """Whether a missing file was missing all through the build: the nearest folder
-        above it that exists had no file added or removed since the build started."""
+        above it that exists had no file added or removed since the build started. The
+        site folder's listing changes with every build (its output's staging folder): with
+        `below_root`, what lies in it, or in a folder of it that is missing, counts as
+        missing throughout (what the build reads there is templates, hashed as they are
+        read: templates/x.html, looked for first, is often in no folder at all)."""
         folder = os.path.dirname(rel)
-        while True:
+        while folder:
             try:
                 return changed_at(os.stat(os.path.join(self.site.root, folder))) < self.started
             except OSError:
-                if not folder:
-                    return False
                 folder = os.path.dirname(folder)
+        try:
+            return below_root or changed_at(os.stat(self.site.root)) < self.started
+        except OSError:
+            return False
 
     def _new(self, rel: str) -> bool:
         """Whether a file was made or moved in since the walk before the build."""
@@ -870,6 +887,12 @@ class Cache:
         except OSError:
             return False
         return changed_at(st) >= self.started
+
+    def _came_and_went(self) -> None:
+        """A source not there before the build nor after it, that may have been there while
+        it ran: the walks before and after the build agree, so the next no-change check
+        must not vouch for this build (`unsure`). Its hash is unknown."""
+        self.unsure = True
 
     def _write(self, payload: dict[str, Any]) -> None:
         self.dir.mkdir(exist_ok=True)

@@ -12,9 +12,11 @@ from jinja2.loaders import split_template_path
 from jinja2.utils import internalcode
 from markupsafe import Markup
 
-from .context import record
+from .content.diskcache import digest
+from .context import record, record_digest
 from .errors import TemplateError
 from .serialize import script_safe
+from .uptodate import changed_at
 
 
 CLIENT_FILE = "_ssg/client.js"  # where the client runtime is written, below the base path
@@ -80,6 +82,7 @@ class Environment(jinja2.Environment):
     def _loaded(self, template: jinja2.Template) -> None:
         deps = self._files.get(template.filename)
         if deps is None:
+            read = self.loader.read.pop(template.filename, None) if isinstance(self.loader, Loader) else None
             dep = _rel(self.root, template.filename) or template.name or ""
             # A symlink: the file it points to as well, when in the site (ssg serve hears of
             # an edit by that name).
@@ -88,6 +91,10 @@ class Environment(jinja2.Environment):
             # Found at the site root: templates/ comes first, and a file there would win.
             deps += self._shadows(template.name, dep)
             self._files[template.filename] = deps
+            if read is not None:
+                # What the file held when read: a file that comes and goes while the build
+                # runs is missing before and after it, yet this page showed it.
+                record_digest(deps[0], *read)
         for dep in deps:
             record(dep)
 
@@ -140,6 +147,38 @@ class Environment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
+class Loader(jinja2.FileSystemLoader):
+    """Jinja's loader, keeping for each file it read its (stamp, size) and hash, when the
+    file held the same bytes all through the read (see Environment._loaded)."""
+
+    def __init__(self, searchpath: list[str]) -> None:
+        super().__init__(searchpath)
+        self.read: dict[str, tuple[tuple[int, int], str]] = {}
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        contents, filename, uptodate = super().get_source(environment, template)
+        try:
+            with open(filename, "rb") as f:
+                before = os.fstat(f.fileno())
+                raw = f.read()
+                after = os.fstat(f.fileno())
+        except OSError:
+            return contents, filename, uptodate
+        stamp = (changed_at(before), before.st_size)
+        # The bytes hashed are those Jinja compiled (as text, newlines made "\n").
+        if stamp == (changed_at(after), after.st_size) and _as_text(raw, self.encoding) == contents:
+            self.read[filename] = (stamp, digest(raw))
+        return contents, filename, uptodate
+
+
+def _as_text(raw: bytes, encoding: str) -> str | None:
+    """A file's bytes as open() in text mode reads them."""
+    try:
+        return raw.decode(encoding).replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError:
+        return None
+
+
 class Templates:
     """Given the site root and link helpers, compile each template once and render chains."""
 
@@ -149,7 +188,7 @@ class Templates:
         # ({% include "templates/nav.html" %} and {% include "nav.html" %} both work).
         self.env = Environment(
             root,
-            loader=jinja2.FileSystemLoader([str(root / "templates"), str(root)]),
+            loader=Loader([str(root / "templates"), str(root)]),
             autoescape=jinja2.select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,

@@ -10,6 +10,7 @@ from sitekit import open_site, render, write_site
 
 from ssg.content import Collection, ContentError, Page, collection, entry, forget, paginate
 from ssg.content import store
+from ssg.content.diskcache import digest
 from ssg.serialize import to_jsonable
 
 ROUTES = {
@@ -331,7 +332,12 @@ def test_every_read_is_recorded_as_a_dependency_of_the_page(tmp_path):
     # The listing shows summaries: it depends on those, not on the whole bodies.
     assert {"content/blog/", "content/blog/a.md#summary", "content/blog/b.md#summary", "content/blog/_collection.yaml"} <= set(listing.deps)
     assert not {"content/blog/a.md", "content/blog/b.md"} & set(listing.deps)
-    assert set(listing.digests) == {"content/blog/a.md#summary", "content/blog/b.md#summary"}, "each summary's hash goes with it"
+    summaries = {dep for dep in listing.digests if dep.endswith("#summary")}
+    assert summaries == {"content/blog/a.md#summary", "content/blog/b.md#summary"}, "each summary's hash goes with it"
+    # So does a template's, loaded for the first time: the file as the page read it.
+    assert set(listing.digests) - summaries == {"routes/blog/+page.html"}
+    stamp_size_digest = listing.digests["routes/blog/+page.html"]
+    assert stamp_size_digest[1:] == ((site.root / "routes/blog/+page.html").stat().st_size, digest((site.root / "routes/blog/+page.html").read_bytes()))
 
 
 def test_each_file_is_parsed_once_and_bodies_render_only_when_asked(tmp_path, monkeypatch):

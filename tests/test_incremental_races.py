@@ -184,3 +184,63 @@ def test_a_file_read_outside_the_walk_and_deleted_while_the_build_runs_is_looked
     p.communicate(timeout=120)
     assert_converges(site, tmp_path, ["index.html"])
     assert "note" in (site / "build/index.html").read_text()
+
+
+def paced(site: Path, marks: Path, steps, *args: str) -> None:
+    """Build with the pacing on; for each (mark, action, answer) of `steps`, once a load
+    marks `mark`, do `action` and write `answer` for the loads waiting for it."""
+    p = ssg(site, *args, marks=marks)
+    for mark, action, answer in steps:
+        end = time.time() + 60
+        while not (marks / mark).exists() and p.poll() is None and time.time() < end:
+            time.sleep(0.002)
+        assert (marks / mark).exists(), p.communicate()
+        action()
+        (marks / answer).write_text("")
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, out + err
+
+
+CAME_AND_WENT = {
+    "template": ("partials/extra.html", "<p>EXTRA</p>"),
+    "template outside the walk": (".shared/extra.html", "<p>EXTRA</p>"),
+    "template at the site root": ("extra.html", "<p>EXTRA</p>"),
+    "post": ("content/posts/extra.md", "---\ntitle: EXTRA\ndate: 2025-01-09\n---\nExtra.\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CAME_AND_WENT))
+@pytest.mark.parametrize("first", [True, False], ids=["first build", "built before"])
+def test_a_file_made_and_deleted_while_the_build_runs_is_not_shown_for_good(tmp_path, case, first):
+    """A file appears while the build runs, "/" reads it (an include's first candidate, or a
+    post its listing shows), and it is deleted before the build ends. The walks before and
+    after the build both find it missing, yet "/" showed it: the next builds render "/" again."""
+    rel, text = CAME_AND_WENT[case]
+    include = rel.removeprefix("templates/") if case != "post" else "partials/base.html"
+    site = write_site(tmp_path / "site", {
+        "partials/base.html": "<p>base</p>",
+        "content/posts/a.md": post("a", 1, "First."),
+        "lib/__init__.py": "",
+        "lib/pace.py": PACE,
+        "lib/m.py": "X = 1\n",
+        "routes/+page.py": "from ssg.content import collection\nfrom lib.pace import mark, wait_for\n\n"
+                           "def load(event):\n    mark('root')\n    wait_for('made')\n"
+                           "    return {'titles': [p.title for p in collection('posts')]}\n",
+        "routes/+page.html": '{%% include ["%s", "partials/base.html"] %%}{{ data.titles|join(",") }}<a href="/zzz">z</a>\n' % include,
+        "routes/zzz/+page.py": "from lib.m import X\nfrom lib.pace import mark, wait_for\n\n"
+                               "def load(event):\n    mark('zzz')\n    wait_for('deleted')\n    return {}\n",
+        "routes/zzz/+page.html": "zzz",
+    })
+    (site / ".shared").mkdir()
+    if not first:
+        time.sleep(1.1)  # older than "just now" when the first build hashes them
+        build(site, "--jobs", "1")
+        time.sleep(1.1)
+        (site / "lib/m.py").write_text("X = 2\n")  # every path renders again
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    paced(site, marks, [("root", lambda: (site / rel).write_text(text), "made"),
+                        ("zzz", lambda: (site / rel).unlink(), "deleted")], "--jobs", "1")
+    assert "EXTRA" in (site / "build/index.html").read_text(), "the race did not happen"
+    assert_converges(site, tmp_path, ["index.html", "__data.json"])
+    assert "EXTRA" not in (site / "build/index.html").read_text()

@@ -671,3 +671,18 @@ def test_more_files_read_outside_the_walk_are_noticed(tmp_path, where):
     assert UNCHANGED not in build(site, out)
     shown = out / ("404.html" if where == "an include of the error page" else "index.html")
     assert shown.read_text().endswith("two")
+
+
+def test_includes_looked_for_in_a_templates_folder_the_site_has_not_are_no_reason_to_build(tmp_path):
+    """Each include is looked for in templates/ first: with no such folder, the file
+    looked for is in no folder at all, and the site folder's listing changes with every
+    build (its output's staging folder). The second build still has nothing to do."""
+    site = write_site(tmp_path / "site", {
+        "routes/+page.html": "{% include 'partials/nav.html' %}{% include ['partials/none.html', 'partials/nav.html'] %}"
+                             "{% include 'none.html' ignore missing %}",
+        "partials/nav.html": "<nav>n</nav>",
+    })
+    out = site / "build"
+    build(site, out)
+    assert UNCHANGED in build(site, out)
+    assert (out / "index.html").read_text() == "<nav>n</nav><nav>n</nav>"
