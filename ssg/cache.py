@@ -414,6 +414,7 @@ class Cache:
         self.reaches = reaches  # whether that walk lists a file (uptodate.Check.reaches): else no status before is known
         self.started = started
         self._before_sorted: list[str] | None = None
+        self._folders_changed: dict[str, bool] = {}  # see _folder_changed
         self.dir = site.root / ".ssg-cache"
         self.key = site_key(site, engine)
         # The previous build's paths: their deps (numbers in _sources), and the rest of their
@@ -834,7 +835,7 @@ class Cache:
             if digest != "missing":  # made since? (outside the walk, it was missing when the build started)
                 return None if seen == MISSING or self._new(file) else digest
             # Missing now, and before: was it there in between?
-            return digest if self._absent_throughout(file, below_root=True) else self._came_and_went()
+            return digest if self._missing_throughout(file) else self._came_and_went()
         if digest == "missing":
             return None
         hashed = self.hash.stats.get(dep)
@@ -857,28 +858,46 @@ class Cache:
             return True
         # The same files, but one may have come and gone meanwhile, listed by the build. (Not
         # asked of a folder of code, whose first import adds __pycache__ to it.)
-        if dep.startswith("content/") and any(self._new(folder) for folder in {dep, *keys[start:end]} if folder.endswith("/")):
+        if dep.startswith("content/") and any(self._folder_changed(folder) for folder in {dep, *keys[start:end]} if folder.endswith("/")):
             self._came_and_went()
             return True
         return False
 
-    def _absent_throughout(self, rel: str, *, below_root: bool = False) -> bool:
-        """Whether a missing file was missing all through the build: the nearest folder
-        above it that exists had no file added or removed since the build started. The
-        site folder's listing changes with every build (its output's staging folder): with
-        `below_root`, what lies in it, or in a folder of it that is missing, counts as
-        missing throughout (what the build reads there is templates, hashed as they are
-        read: templates/x.html, looked for first, is often in no folder at all)."""
+    def _absent_throughout(self, rel: str) -> bool:
+        """Whether a missing file outside the walk was missing all through the build: the
+        nearest folder above it that exists had no file added or removed since the build started."""
         folder = os.path.dirname(rel)
-        while folder:
+        while True:
             try:
                 return changed_at(os.stat(os.path.join(self.site.root, folder))) < self.started
             except OSError:
+                if not folder:
+                    return False
                 folder = os.path.dirname(folder)
-        try:
-            return below_root or changed_at(os.stat(self.site.root)) < self.started
-        except OSError:
-            return False
+
+    def _missing_throughout(self, rel: str) -> bool:
+        """Whether a file the walk reaches, missing before and after the build, was missing
+        all through it: the nearest folder above it that the walk before the build listed
+        gained or lost no file since (a folder made since changed the one above it: one
+        stat of content/posts/ serves every content/posts/a/index.md looked for). The site
+        folder's listing changes with every build (its output's staging folder): a file in
+        it, or in a folder of it that the walk did not list, counts as missing throughout
+        (what the build reads there is templates, hashed as they are read; templates/x.html,
+        looked for first, is often in no folder at all)."""
+        assert self.before is not None
+        folder = os.path.dirname(rel)
+        while folder and folder + "/" not in self.before:
+            folder = os.path.dirname(folder)
+        return not folder or not self._folder_changed(folder + "/")
+
+    def _folder_changed(self, folder: str) -> bool:
+        """Whether a folder gained or lost a file since the build started, or is gone."""
+        if folder not in self._folders_changed:
+            try:
+                self._folders_changed[folder] = changed_at(os.stat(os.path.join(self.site.root, folder))) >= self.started
+            except OSError:
+                self._folders_changed[folder] = True
+        return self._folders_changed[folder]
 
     def _new(self, rel: str) -> bool:
         """Whether a file was made or moved in since the walk before the build."""
