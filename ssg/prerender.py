@@ -491,6 +491,9 @@ class Prerender:
                         severity, path=target, chain=(self.url_of(referrer),),
                     ))
         severity = self._policy("on_unseen_routes")
+        # A page that failed, or was never listed, links to nothing: it may be the one that
+        # would have reached the route.
+        maybe = " (pages failed or were not listed, as said above: a link to it may be on one of them)" if self.failed or self.broken_routes else ""
         if severity:
             for route in self.site.manifest.routes:
                 if route.dynamic and route.id not in self.rendered_routes and route.id not in self.broken_routes and self._prerendered(route):
@@ -499,7 +502,7 @@ class Prerender:
                     module = route.module or route.server or f"{route.dir}/+page.py"
                     self.result.problems.append(Problem(
                         "unseen_route",
-                        f"{module}: dynamic route {route.id} has no entries() and was not reached by the crawl. "
+                        f"{module}: dynamic route {route.id} has no entries() and was not reached by the crawl{maybe}. "
                         f"Return e.g. [{example!r}] from entries() in {module}, link to it, or set prerender = False.",
                         severity, route=route.id, file=route.module or route.server or route.template,
                     ))

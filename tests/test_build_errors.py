@@ -570,3 +570,20 @@ def test_a_static_file_that_cannot_be_copied_is_an_error_and_keeps_the_output(tm
     assert "static/gone.css could not be copied: No such file or directory" in result.stderr
     assert "Traceback" not in result.stderr
     assert snapshot(out) == before
+
+
+def test_an_unseen_route_after_failed_pages_says_they_may_hold_the_link(site_copy):
+    """The page that links to a dynamic route failed: the route is unseen, and the error
+    says the failure above may be why, so the reader starts with that one."""
+    site = site_copy("unseen-route")
+    (site / "routes/+page.py").write_text("def load(event):\n    return {'n': 1 / 0}\n")
+    (site / "routes/+page.html").write_text('<a href="/items/1">one</a>')
+    result = build(site)
+    assert result.returncode == 1
+    found = problems(result.stderr)
+    assert any(p.startswith("error: 500 /: ") for p in found), result.stderr
+    (line,) = [p for p in found if "dynamic route /items/[id]" in p]
+    assert "was not reached by the crawl (pages failed or were not listed, as said above: a link to it may be on one of them)." in line
+    (site / "routes/+page.py").unlink()
+    result = build(site)
+    assert result.returncode == 0, result.stderr
