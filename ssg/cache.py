@@ -830,7 +830,7 @@ class Cache:
             # build is not known, unless it is missing and nothing came or went in its folder.
             return digest if digest == "missing" and self._absent_throughout(file) else None
         if seen is None or seen == MISSING:  # not there before the build
-            if not os.path.lexists(os.path.join(self.site.root, file)) and digest != "missing":
+            if digest != "missing" and not os.path.lexists(os.path.join(self.site.root, file)):
                 return self._came_and_went()  # read (templates are hashed as read), and deleted since
             if digest != "missing":  # made since? (outside the walk, it was missing when the build started)
                 return None if seen == MISSING or self._new(file) else digest
