@@ -127,7 +127,7 @@ def build(
                         # Not when a source changed while the build ran (it may be as it was before).
                         if uptodate is not None and not result.problems and not pre.fetched_urls and not build_cache.unsure:
                             counts = summary_counts(Summary(result, 0.0, str(config.out_dir), pre.reused, pre.rendered))
-                            uptodate.record(list(writer.written), counts, read=build_cache.read_files(pre.extra_reads))  # what a no-change build will say it kept
+                            uptodate.record(list(writer.written), counts, read=build_cache.read_files(pre.extra_reads), status_before=build_cache.status_before)  # what a no-change build will say it kept
         except BaseException:
             writer.abort()  # Ctrl-C or a bug: leave the previous output as it was
             raise

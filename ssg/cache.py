@@ -46,6 +46,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISDIR
 from typing import Any
 
 from . import __version__
@@ -826,9 +827,12 @@ class Cache:
         file = dep_file(dep)
         seen = self.before.get(file)
         if seen is None and self.reaches is not None and not self.reaches(file):
-            # First read outside the walk (node_modules/, ...): its version before the
-            # build is not known, unless it is missing and nothing came or went in its folder.
-            return digest if digest == "missing" and self._absent_throughout(file) else None
+            # First read outside the walk (node_modules/, ...): its version before the build
+            # is known when it is missing and nothing came or went in its folder, or when
+            # the version hashed (a template's, as it was read) is older than the build.
+            if digest == "missing":
+                return digest if self._absent_throughout(file) else None
+            return digest if file == dep and self.stamp_before(dep) is not None else None
         if seen is None or seen == MISSING:  # not there before the build
             if digest != "missing" and not os.path.lexists(os.path.join(self.site.root, file)):
                 return self._came_and_went()  # read (templates are hashed as read), and deleted since
@@ -840,6 +844,27 @@ class Cache:
             return None
         hashed = self.hash.stats.get(dep)
         return None if hashed is not None and (hashed[0], hashed[1]) != (seen[0], seen[1]) else digest
+
+    def stamp_before(self, rel: str) -> int | None:
+        """The stamp (see uptodate.changed_at) of the version of a file this build hashed,
+        when it is older than the build by more than a tick of the file system's clock
+        (RACY_NS): then no page of the build read another one."""
+        hashed = self.hash.stats.get(rel) if rel in self.hash.memo else None
+        return hashed[0] if hashed is not None and hashed[0] < self.started - RACY_NS else None
+
+    def status_before(self, rel: str) -> Status | None:
+        """Of a file this build read outside the walk, or looked for there: its status
+        before the build (MISSING for one not there), when this build can tell it (see
+        _as_read), for the no-change check to compare with next time."""
+        digest = self.hash.memo.get(rel)
+        if digest == "missing":
+            return MISSING if not os.path.lexists(os.path.join(self.site.root, rel)) and self._absent_throughout(rel) else None
+        stamp = self.stamp_before(rel)
+        try:
+            st = os.stat(os.path.join(self.site.root, rel))
+        except OSError:
+            return None
+        return (stamp, st.st_size, st.st_ino) if stamp is not None and changed_at(st) == stamp and not S_ISDIR(st.st_mode) else None
 
     def _listing_changed(self, dep: str, digest: str) -> bool:
         """Whether a folder gained or lost a file since the walk before the build (one the
@@ -865,15 +890,15 @@ class Cache:
 
     def _absent_throughout(self, rel: str) -> bool:
         """Whether a missing file outside the walk was missing all through the build: the
-        nearest folder above it that exists had no file added or removed since the build started."""
+        nearest folder above it that exists had no file added or removed since the build
+        started, or is the site folder (see _missing_throughout)."""
         folder = os.path.dirname(rel)
-        while True:
+        while folder:
             try:
                 return changed_at(os.stat(os.path.join(self.site.root, folder))) < self.started
             except OSError:
-                if not folder:
-                    return False
                 folder = os.path.dirname(folder)
+        return True
 
     def _missing_throughout(self, rel: str) -> bool:
         """Whether a file the walk reaches, missing before and after the build, was missing

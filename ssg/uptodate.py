@@ -35,7 +35,7 @@ import stat
 import sys
 import time
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -340,14 +340,14 @@ class Check:
             self._venvs[top] = os.path.exists(os.path.join(self.root, top, "pyvenv.cfg"))
         return not self._venvs[top]
 
-    def _outside(self, read: Iterable[str]) -> dict[str, Status]:
+    def _outside(self, read: Iterable[str], status_before: Callable[[str], Status | None] = lambda rel: None) -> dict[str, Status]:
         """The files a build read (`read`, site-relative) that the walk does not reach,
-        with their status before it; one first read now has a status no file has (whether
-        it changed while the build ran is not known: the next build runs, and states it
-        before it starts)."""
+        with their status before it. Of one first read now, the build may know it (see
+        Cache.status_before); else it gets a status no file has (the next build runs, and
+        states it before it starts)."""
         unwalked = set(read).difference(self.sources)  # mostly files looked for and not there (an include's other candidates)
         return {
-            rel: self.outside.get(rel, UNSEEN)
+            rel: self.outside[rel] if rel in self.outside else status_before(rel) or UNSEEN
             for rel in sorted(unwalked)
             if not rel.endswith("/") and "://" not in rel and not rel.startswith("ssg:") and not self.reaches(rel)
         }
@@ -521,17 +521,18 @@ class Check:
             return None
         return set(found) if type(found) is list else None
 
-    def record(self, written: list[str], counts: dict[str, int], read: Iterable[str] = ()) -> None:
+    def record(self, written: list[str], counts: dict[str, int], read: Iterable[str] = (),
+               status_before: Callable[[str], Status | None] = lambda rel: None) -> None:
         """After a successful build: remember it against the sources as the walk before it
         saw them, so a source changed while it ran differs from the record next time, and
-        the files it read (`read`, site-relative) that the walk does not reach."""
+        the files it read (`read`, site-relative) that the walk does not reach (see _outside)."""
         written = sorted(written)
         folders, statuses = outputs(self.config.out_dir, folders_of(written)), _file_statuses(self.config.out_dir, written)
         if statuses is None:
             self.forget()
             return
         files = (marshal.dumps(written), statuses.tobytes())
-        self._write((FORMAT, self.key, self.sources, self.racy, _cache_status(self.config.root), folders, files, counts, self._outside(read)))
+        self._write((FORMAT, self.key, self.sources, self.racy, _cache_status(self.config.root), folders, files, counts, self._outside(read, status_before)))
 
     def _write(self, record: tuple) -> None:
         tmp = self.file.with_name(f".{FILE}.{os.getpid()}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -686,3 +687,26 @@ def test_includes_looked_for_in_a_templates_folder_the_site_has_not_are_no_reaso
     build(site, out)
     assert UNCHANGED in build(site, out)
     assert (out / "index.html").read_text() == "<nav>n</nav><nav>n</nav>"
+
+
+def test_a_template_read_outside_the_walk_is_known_by_the_first_build(tmp_path):
+    """An include from node_modules/ is hashed as it is read, from a version older than
+    the build: the first build knows its status before it, and the second has nothing to do."""
+    site = write_site(tmp_path / "site", {
+        "routes/+layout.html": "{% include 'node_modules/icons/star.svg' %}{{ slot }}",
+        "routes/+page.html": "<a href='/a'>a</a>",
+        "routes/a/+page.html": "a",
+        "node_modules/icons/star.svg": "<svg>one</svg>",
+    })
+    time.sleep(1.1)  # older than a tick of the file system's clock when the build starts
+    out = tmp_path / "out"
+    build(site, out)
+    assert UNCHANGED in build(site, out)
+    (site / "node_modules/icons/star.svg").write_text("<svg>two</svg>")
+    assert UNCHANGED not in build(site, out)
+    assert (out / "a/index.html").read_text() == "<svg>two</svg>a"
+    time.sleep(1.1)
+    (site / "routes/a/+page.html").write_text("A")  # the edit shortcut: the include is not read again
+    build(site, out)
+    assert UNCHANGED in build(site, out)
+    assert (out / "a/index.html").read_text() == "<svg>two</svg>A"
