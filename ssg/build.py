@@ -123,6 +123,7 @@ def build(
                         build_cache.forget()  # nor one that describes the output before the files moved in
                     writer.commit()
                     with collector_paused():
+                        build_cache.check_reads(pre.extra_reads, pre.extra_digests)
                         build_cache.save(rendered=len(pre.rendered), seed_deps=pre.seed_deps, unrecorded=len(pre.failed), imported=pre.imported)
                         # Not when a source changed while the build ran (it may be as it was before).
                         if uptodate is not None and not result.problems and not pre.fetched_urls and not build_cache.unsure:

@@ -200,8 +200,11 @@ class Hasher:
 
     def learn_from(self, done: Done) -> None:
         """Take the hashes a render computed (Done.digests), from the file versions it read."""
+        self.learn(done.digests)
+
+    def learn(self, digests: dict[str, tuple[int, int, str]]) -> None:
         now = time.time_ns()
-        for dep, (mtime_ns, size, digest) in done.digests.items():
+        for dep, (mtime_ns, size, digest) in digests.items():
             self.memo[dep] = digest
             stat = [mtime_ns, size, digest, mtime_ns >= now - RACY_NS]
             if self.stats.get(dep) != stat:
@@ -837,7 +840,7 @@ class Cache:
             if digest != "missing" and not os.path.lexists(os.path.join(self.site.root, file)):
                 return self._came_and_went()  # read (templates are hashed as read), and deleted since
             if digest != "missing":  # made since? (outside the walk, it was missing when the build started)
-                return None if seen == MISSING or self._new(file) else digest
+                return self._came_and_went() if seen == MISSING or self._new(file) else digest
             # Missing now, and before: was it there in between?
             return digest if self._missing_throughout(file) else self._came_and_went()
         if digest == "missing":
@@ -880,10 +883,11 @@ class Cache:
         before = {k[len(dep):] for k in keys[start:end] if not k.endswith("/") and self.before[k] != MISSING and is_listed(dep, k[len(dep):])}
         now = set(self.hash.listings.get(dep, ()))
         if before - now or any(self._new(dep + name) for name in now - before):
+            if not before - now:
+                self._came_and_went()  # only files added: they may be gone again by the next build
             return True
-        # The same files, but one may have come and gone meanwhile, listed by the build. (Not
-        # asked of a folder of code, whose first import adds __pycache__ to it.)
-        if dep.startswith("content/") and any(self._folder_changed(folder) for folder in {dep, *keys[start:end]} if folder.endswith("/")):
+        # The same files, but one may have come and gone meanwhile, listed by the build.
+        if any(self._folder_changed(folder) for folder in {dep, *keys[start:end]} if folder.endswith("/")):
             self._came_and_went()
             return True
         return False
@@ -916,12 +920,16 @@ class Cache:
         return not folder or not self._folder_changed(folder + "/")
 
     def _folder_changed(self, folder: str) -> bool:
-        """Whether a folder gained or lost a file since the build started, or is gone."""
+        """Whether a folder gained or lost a file since the build started, or is gone. Not
+        asked of a folder of code, which holds __pycache__ (the first import in a fresh
+        checkout adds it; what else the build reads there is templates, hashed as read)."""
         if folder not in self._folders_changed:
+            path = os.path.join(self.site.root, folder)
             try:
-                self._folders_changed[folder] = changed_at(os.stat(os.path.join(self.site.root, folder))) >= self.started
+                changed = changed_at(os.stat(path)) >= self.started and not os.path.isdir(os.path.join(path, "__pycache__"))
             except OSError:
-                self._folders_changed[folder] = True
+                changed = True
+            self._folders_changed[folder] = changed
         return self._folders_changed[folder]
 
     def _new(self, rel: str) -> bool:
@@ -933,10 +941,17 @@ class Cache:
         return changed_at(st) >= self.started
 
     def _came_and_went(self) -> None:
-        """A source not there before the build nor after it, that may have been there while
-        it ran: the walks before and after the build agree, so the next no-change check
-        must not vouch for this build (`unsure`). Its hash is unknown."""
+        """A source not there before the build that was, or may have been, there while it
+        ran: gone again by the next build, the walks before and after this one would agree,
+        so the next no-change check must not vouch for it (`unsure`). Its hash is unknown."""
         self.unsure = True
+
+    def check_reads(self, deps: Iterable[str], digests: dict[str, tuple[int, int, str]]) -> None:
+        """What a page no path records read (404.html): whether a source of it came and
+        went while the build ran (see _came_and_went), from the versions it read."""
+        self.hash.learn(digests)
+        for dep in sorted(deps):
+            self._as_read(dep)
 
     def _write(self, payload: dict[str, Any]) -> None:
         self.dir.mkdir(exist_ok=True)

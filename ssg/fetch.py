@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
 
-from .context import record
+from .context import record, record_digests
 from .errors import FetchError
 from .mediatypes import media_type
 
@@ -81,6 +81,7 @@ async def fetch(site: Site, state: RequestState, url: str, *, route_id: str, pag
     rendered = await respond(site, path, method=method)
     for dep in rendered.deps:
         record(dep)  # what the endpoint read, this page read too
+    record_digests(rendered.digests)
     if rendered.kind == "endpoint" and method == "GET" and rendered.status == 200:
         state.fetched.append(path)  # written to the build too, as SvelteKit does
     if rendered.failure is not None:

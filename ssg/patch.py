@@ -158,7 +158,9 @@ def _same(done: Done, previous: Entry | None) -> bool:
 async def _extras(site: Site, cache: Cache, writer: Writer, read: set[str]) -> None:
     """404.html and sitemap.xml, as the full build writes them (the rest of the extras
     depend only on the paths' records, which did not change, and on static/); what
-    404.html read goes into `read`."""
-    writer.write("404.html", await not_found_page(site, read))
+    404.html read goes into `read` (and is checked: see Cache.check_reads)."""
+    digests: dict[str, tuple[int, int, str]] = {}
+    writer.write("404.html", await not_found_page(site, read, digests))
+    cache.check_reads(read, digests)
     if site.config.origin:
         writer.write("sitemap.xml", sitemap_xml(site, cache.previous_pages))

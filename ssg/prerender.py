@@ -144,6 +144,7 @@ class Prerender:
         self.seed_deps: set[str] = set()  # what entries() read: when it changes, the paths to build may too
         self.imported: set[str] = set()  # files of the modules the workers imported (see cache.site_modules)
         self.extra_reads: set[str] = set()  # what 404.html read (see not_found_page)
+        self.extra_digests: dict[str, tuple[int, int, str]] = {}  # and the versions it read (see context.record_digest)
 
     # -- 1. seed -------------------------------------------------------------------------------
 
@@ -493,7 +494,8 @@ class Prerender:
         severity = self._policy("on_unseen_routes")
         # A page that failed, or was never listed, links to nothing: it may be the one that
         # would have reached the route.
-        maybe = " (pages failed or were not listed, as said above: a link to it may be on one of them)" if self.failed or self.broken_routes else ""
+        failed = any(d.status != 404 for d in self.failed) or self.broken_routes
+        maybe = " (a link to it may be on a page that failed or was not built)" if failed else ""
         if severity:
             for route in self.site.manifest.routes:
                 if route.dynamic and route.id not in self.rendered_routes and route.id not in self.broken_routes and self._prerendered(route):
@@ -514,7 +516,7 @@ class Prerender:
 async def write_extras(site: Site, writer: Writer, pre: Prerender) -> None:
     """404.html, sitemap.xml, _redirects, _headers and static/: everything beside the pages."""
     config = site.config
-    writer.write("404.html", await not_found_page(site, pre.extra_reads))
+    writer.write("404.html", await not_found_page(site, pre.extra_reads, pre.extra_digests))
     if config.origin:
         writer.write("sitemap.xml", sitemap_xml(site, pre.sitemap))
     # A host reads its rules from _redirects and _headers alone: the site's own, in static/,
@@ -540,10 +542,11 @@ def _joined(own: bytes, generated: bytes) -> bytes:
     return own + generated
 
 
-async def not_found_page(site: Site, read: set[str]) -> bytes:
-    """404.html: the root +error.html with status 404. What it read goes into `read` (no
-    path's record holds it, yet the no-change check must know a file it read outside the walk)."""
-    with context.tracking(read):
+async def not_found_page(site: Site, read: set[str], digests: dict[str, tuple[int, int, str]]) -> bytes:
+    """404.html: the root +error.html with status 404. What it read goes into `read`, and
+    the versions it read into `digests` (no path's record holds them, yet the no-change
+    check must know a file it read outside the walk, or one that came and went)."""
+    with context.tracking(read, digests):
         return (await error_page(site, "/404", 404, "Not found")).body
 
 

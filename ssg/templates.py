@@ -13,10 +13,9 @@ from jinja2.utils import internalcode
 from markupsafe import Markup
 
 from .content.diskcache import digest
-from .context import record, record_digest
+from .context import read_stamped, record, record_digest
 from .errors import TemplateError
 from .serialize import script_safe
-from .uptodate import changed_at
 
 
 CLIENT_FILE = "_ssg/client.js"  # where the client runtime is written, below the base path
@@ -82,7 +81,6 @@ class Environment(jinja2.Environment):
     def _loaded(self, template: jinja2.Template) -> None:
         deps = self._files.get(template.filename)
         if deps is None:
-            read = self.loader.read.pop(template.filename, None) if isinstance(self.loader, Loader) else None
             dep = _rel(self.root, template.filename) or template.name or ""
             # A symlink: the file it points to as well, when in the site (ssg serve hears of
             # an edit by that name).
@@ -91,10 +89,12 @@ class Environment(jinja2.Environment):
             # Found at the site root: templates/ comes first, and a file there would win.
             deps += self._shadows(template.name, dep)
             self._files[template.filename] = deps
-            if read is not None:
-                # What the file held when read: a file that comes and goes while the build
-                # runs is missing before and after it, yet this page showed it.
-                record_digest(deps[0], *read)
+        # What the file held when it was read, with every page that renders it (a file that
+        # comes and goes while the build runs is missing before and after it, yet the page
+        # showed it): the page may go to another process than the one that read it first.
+        read = self.loader.read.get(template.filename) if isinstance(self.loader, Loader) else None
+        if read is not None:
+            record_digest(deps[0], *read)
         for dep in deps:
             record(dep)
 
@@ -157,16 +157,13 @@ class Loader(jinja2.FileSystemLoader):
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         contents, filename, uptodate = super().get_source(environment, template)
+        self.read.pop(filename, None)
         try:
-            with open(filename, "rb") as f:
-                before = os.fstat(f.fileno())
-                raw = f.read()
-                after = os.fstat(f.fileno())
+            raw, stamp = read_stamped(filename)
         except OSError:
             return contents, filename, uptodate
-        stamp = (changed_at(before), before.st_size)
         # The bytes hashed are those Jinja compiled (as text, newlines made "\n").
-        if stamp == (changed_at(after), after.st_size) and _as_text(raw, self.encoding) == contents:
+        if stamp is not None and _as_text(raw, self.encoding) == contents:
             self.read[filename] = (stamp, digest(raw))
         return contents, filename, uptodate
 

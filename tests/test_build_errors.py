@@ -583,7 +583,12 @@ def test_an_unseen_route_after_failed_pages_says_they_may_hold_the_link(site_cop
     found = problems(result.stderr)
     assert any(p.startswith("error: 500 /: ") for p in found), result.stderr
     (line,) = [p for p in found if "dynamic route /items/[id]" in p]
-    assert "was not reached by the crawl (pages failed or were not listed, as said above: a link to it may be on one of them)." in line
+    assert "was not reached by the crawl (a link to it may be on a page that failed or was not built)." in line
     (site / "routes/+page.py").unlink()
     result = build(site)
     assert result.returncode == 0, result.stderr
+    # A link to a page that is not there (404, ignored by the config) holds no link itself.
+    set_config(site, '[prerender]\non_http_error = "ignore"\n')
+    (site / "routes/+page.html").write_text('<a href="/nowhere">x</a>')
+    (line,) = [p for p in problems(build(site).stderr) if "dynamic route /items/[id]" in p]
+    assert "was not reached by the crawl. Return" in line

@@ -56,6 +56,7 @@ def first_paragraph(path: Path, new: str) -> None:
 def ssg(site: Path, *args: str, marks: Path | None = None) -> subprocess.Popen:
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
     env.pop("RACE_MARKS", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # Python writes __pycache__ into the site, as on users' machines
     if marks is not None:
         env["RACE_MARKS"] = str(marks)
     return subprocess.Popen([sys.executable, "-m", "ssg.cli", "build", "-C", str(site), *args], env=env,
@@ -244,3 +245,116 @@ def test_a_file_made_and_deleted_while_the_build_runs_is_not_shown_for_good(tmp_
     assert "EXTRA" in (site / "build/index.html").read_text(), "the race did not happen"
     assert_converges(site, tmp_path, ["index.html", "__data.json"])
     assert "EXTRA" not in (site / "build/index.html").read_text()
+
+
+BASE_OR_EXTRA = '{% include ["partials/extra.html", "partials/base.html"] %}'
+
+
+def test_a_file_made_while_the_build_runs_and_deleted_after_it_is_not_shown_for_good(tmp_path):
+    """Made while the build runs and read by it, deleted once it is done: the walks before
+    the build and after the deletion agree, so the build must not have vouched for itself."""
+    site = write_site(tmp_path / "site", {
+        "partials/base.html": "<p>base</p>",
+        "lib/__init__.py": "",
+        "lib/pace.py": PACE,
+        "routes/+page.py": "from lib.pace import mark, wait_for\n\ndef load(event):\n    mark('root')\n    wait_for('made')\n    return {}\n",
+        "routes/+page.html": BASE_OR_EXTRA,
+    })
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    extra = site / "partials/extra.html"
+    paced(site, marks, [("root", lambda: extra.write_text("<p>EXTRA</p>"), "made")], "--jobs", "1")
+    assert "EXTRA" in (site / "build/index.html").read_text(), "the race did not happen"
+    extra.unlink()
+    assert_converges(site, tmp_path, ["index.html"])
+
+
+def test_an_include_of_404_html_made_and_deleted_while_the_build_runs_is_not_shown_for_good(tmp_path):
+    """404.html is rendered after every path, by the build itself: what it read is checked too."""
+    site = write_site(tmp_path / "site", {
+        "partials/base.html": "<p>base</p>",
+        "lib/__init__.py": "",
+        "lib/pace.py": PACE + "\n\nclass Pacer:\n    def __str__(self):\n        mark('rendered')\n        wait_for('deleted')\n        return ''\n",
+        "routes/+layout.py": "from lib.pace import mark, wait_for, Pacer\n\ndef load(event):\n"
+                             "    if event.url.rstrip('/').endswith('/404'):\n        mark('404')\n        wait_for('made')\n"
+                             "        return {'pacer': Pacer()}\n    return {}\n",
+        "routes/+layout.html": "{{ slot }}",
+        "routes/+error.html": BASE_OR_EXTRA + "{{ data.pacer }}",
+        "routes/+page.html": "home",
+    })
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    extra = site / "partials/extra.html"
+    paced(site, marks, [("404", lambda: extra.write_text("<p>EXTRA</p>"), "made"), ("rendered", extra.unlink, "deleted")], "--jobs", "1")
+    assert "EXTRA" in (site / "build/404.html").read_text(), "the race did not happen"
+    assert_converges(site, tmp_path, ["404.html"])
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_templates_the_edit_shortcut_loaded_before_it_gave_up_still_tell_what_they_read(tmp_path, jobs):
+    """The shortcut renders in the build's own process and gives up (a page gained a link);
+    the full build that follows reuses that process's compiled templates (its workers fork
+    from it), and its pages still say which version of each they showed."""
+    site = write_site(tmp_path / "site", {
+        "partials/base.html": "<p>base</p>",
+        "lib/__init__.py": "",
+        "lib/pace.py": PACE,
+        "routes/+page.py": "from lib.pace import mark, wait_for\n\ndef load(event):\n    mark('root')\n    wait_for('made')\n    return {}\n",
+        "routes/+page.html": '{% include ["extra.html", "partials/base.html"] %}',
+        "routes/zzz/+page.py": "import asyncio\nfrom lib.pace import mark, wait_for\n\nasync def load(event):\n"
+                               "    await asyncio.sleep(0.5)\n    mark('zzz')\n    wait_for('deleted')\n    return {}\n",
+        "routes/zzz/+page.html": "zzz",
+    })
+    build(site, "--jobs", jobs)
+    time.sleep(1.1)
+    (site / "routes/+page.html").write_text('{% include ["extra.html", "partials/base.html"] %}<a href="/zzz">z</a>')
+    (site / "routes/zzz/+page.html").write_text("zzz 2")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    extra = site / "extra.html"
+    paced(site, marks, [("root", lambda: extra.write_text("<p>EXTRA</p>"), "made"), ("zzz", extra.unlink, "deleted")], "--jobs", jobs)
+    assert "EXTRA" in (site / "build/index.html").read_text(), "the race did not happen"
+    assert_converges(site, tmp_path, ["index.html", "zzz/index.html"])
+
+
+def test_a_template_first_loaded_inside_event_fetch_tells_what_it_read(tmp_path):
+    """/ fetches /other, whose template is the first to load extra.html in the process: the
+    version it read goes to the page that fetched it, and on to the build's record."""
+    site = write_site(tmp_path / "site", {
+        "partials/base.html": "<p>base</p>",
+        "lib/__init__.py": "",
+        "lib/pace.py": PACE,
+        "routes/+page.py": "from lib.pace import mark, wait_for\n\nasync def load(event):\n    mark('root')\n    wait_for('made')\n"
+                           "    return {'html': (await event.fetch('/other')).text}\n",
+        "routes/+page.html": "{{ data.html|safe }}<a href='/zzz'>z</a>",
+        "routes/other/+page.html": '{% include ["extra.html", "partials/base.html"] %}',
+        "routes/zzz/+page.py": "from lib.pace import mark, wait_for\n\ndef load(event):\n    mark('zzz')\n    wait_for('deleted')\n    return {}\n",
+        "routes/zzz/+page.html": "zzz",
+    })
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    extra = site / "extra.html"
+    paced(site, marks, [("root", lambda: extra.write_text("<p>EXTRA</p>"), "made"), ("zzz", extra.unlink, "deleted")], "--jobs", "1")
+    assert "EXTRA" in (site / "build/index.html").read_text(), "the race did not happen"
+    assert_converges(site, tmp_path, ["index.html", "other/index.html"])
+
+
+def test_a_static_file_fetched_while_it_came_and_went_is_fetched_again(tmp_path):
+    """A load fetches static/extra.json while it exists; it is gone before the build ends."""
+    site = write_site(tmp_path / "site", {
+        "static/base.json": '{"v": "base"}',
+        "lib/__init__.py": "",
+        "lib/pace.py": PACE,
+        "routes/+page.py": "from lib.pace import mark, wait_for\n\nasync def load(event):\n    mark('root')\n    wait_for('made')\n"
+                           "    r = await event.fetch('/extra.json')\n    if r.status_code != 200:\n        r = await event.fetch('/base.json')\n"
+                           "    return {'v': r.json()['v']}\n",
+        "routes/+page.html": "{{ data.v }}<a href='/zzz'>z</a>",
+        "routes/zzz/+page.py": "from lib.pace import mark, wait_for\n\ndef load(event):\n    mark('zzz')\n    wait_for('deleted')\n    return {}\n",
+        "routes/zzz/+page.html": "zzz",
+    })
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    extra = site / "static/extra.json"
+    paced(site, marks, [("root", lambda: extra.write_text('{"v": "EXTRA"}'), "made"), ("zzz", extra.unlink, "deleted")], "--jobs", "1")
+    assert "EXTRA" in (site / "build/index.html").read_text(), "the race did not happen"
+    assert_converges(site, tmp_path, ["index.html", "__data.json"])

@@ -710,3 +710,21 @@ def test_a_template_read_outside_the_walk_is_known_by_the_first_build(tmp_path):
     build(site, out)
     assert UNCHANGED in build(site, out)
     assert (out / "a/index.html").read_text() == "<svg>two</svg>A"
+
+
+def test_an_include_looked_for_beside_a_route_module_is_no_reason_to_build(tmp_path):
+    """routes/blog/_aside.html is looked for and missing; the first build's import of
+    routes/blog/+page.py adds __pycache__ to that folder, which is no file coming and going."""
+    site = write_site(tmp_path / "site", {
+        "templates/aside.html": "<aside>default</aside>",
+        "routes/+page.html": "<a href='/blog'>blog</a>",
+        "routes/blog/+page.py": "def load(event):\n    return {'x': 1}\n",
+        "routes/blog/+page.html": "{% include ['routes/blog/_aside.html', 'aside.html'] %}{{ data.x }}",
+    })
+    out = site / "build"
+    build(site, out)
+    assert (site / "routes/blog/__pycache__").is_dir()
+    assert UNCHANGED in build(site, out)
+    (site / "routes/blog/_aside.html").write_text("<aside>blog</aside>")
+    assert UNCHANGED not in build(site, out)
+    assert (out / "blog/index.html").read_text() == "<aside>blog</aside>1"
