@@ -180,6 +180,8 @@ class Hasher:
         self.changed = False  # a stat entry was added or refreshed
         self.updated: set[str] = set()  # which ones
         self.listings: dict[str, list[str]] = {}  # folder dep -> the files its hash lists
+        self.learned: dict[str, str] = {}  # dep -> the hash of the version renders read (see learn)
+        self.torn: set[str] = set()  # deps read in two versions by this build: no hash
 
     def __call__(self, dep: str) -> str | None:
         """The current hash of a dependency, or None when it cannot be known (a remote URL)."""
@@ -205,7 +207,9 @@ class Hasher:
     def learn(self, digests: dict[str, tuple[int, int, str]]) -> None:
         now = time.time_ns()
         for dep, (mtime_ns, size, digest) in digests.items():
-            self.memo[dep] = digest
+            if self.learned.setdefault(dep, digest) != digest:
+                self.torn.add(dep)  # pages read two versions in this build: which showed which is not kept
+            self.memo[dep] = None if dep in self.torn else digest
             stat = [mtime_ns, size, digest, mtime_ns >= now - RACY_NS]
             if self.stats.get(dep) != stat:
                 self.stats[dep] = stat
@@ -852,7 +856,7 @@ class Cache:
         """The stamp (see uptodate.changed_at) of the version of a file this build hashed,
         when it is older than the build by more than a tick of the file system's clock
         (RACY_NS): then no page of the build read another one."""
-        hashed = self.hash.stats.get(rel) if rel in self.hash.memo else None
+        hashed = self.hash.stats.get(rel) if self.hash.memo.get(rel) is not None else None
         return hashed[0] if hashed is not None and hashed[0] < self.started - RACY_NS else None
 
     def status_before(self, rel: str) -> Status | None:

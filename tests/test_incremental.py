@@ -306,6 +306,22 @@ def test_a_file_saved_between_its_stat_and_its_read_gets_no_hash_to_trust(tmp_pa
     assert cache_mod.Hasher(tmp_path, cache_mod.Stats())("a.txt") not in (None, cache_mod.SAVED_MEANWHILE)
 
 
+def test_a_source_read_in_two_versions_by_one_build_has_no_hash(tmp_path):
+    """Two workers read a template before and after it was saved: whichever the parent
+    learns last, the pages that showed the other must render again next time."""
+    from ssg import cache as cache_mod
+
+    (tmp_path / "a.html").write_text("B")
+    hasher = cache_mod.Hasher(tmp_path, cache_mod.Stats())
+    hasher.learn({"a.html": (1_000, 1, "hash of B")})
+    assert hasher("a.html") == "hash of B"
+    hasher.learn({"a.html": (999, 1, "hash of A")})
+    assert hasher("a.html") is None
+    hasher.learn({"a.html": (1_000, 1, "hash of B")})
+    assert hasher("a.html") is None
+    assert hasher.stats.get("a.html")[:3] == [1_000, 1, "hash of B"], "each stat entry still pairs a version with its hash"
+
+
 def test_the_stat_cache_reads_its_table_an_entry_at_a_time(monkeypatch):
     from ssg import cache as cache_mod
 
