@@ -180,7 +180,7 @@ class Hasher:
         self.changed = False  # a stat entry was added or refreshed
         self.updated: set[str] = set()  # which ones
         self.listings: dict[str, list[str]] = {}  # folder dep -> the files its hash lists
-        self.learned: dict[str, str] = {}  # dep -> the hash of the version renders read (see learn)
+        self.learned: dict[str, tuple[int, int, str]] = {}  # dep -> (mtime_ns, size, hash) of the version renders read (see learn)
         self.torn: set[str] = set()  # deps read in two versions by this build: no hash
 
     def __call__(self, dep: str) -> str | None:
@@ -206,8 +206,13 @@ class Hasher:
 
     def learn(self, digests: dict[str, tuple[int, int, str]]) -> None:
         now = time.time_ns()
-        for dep, (mtime_ns, size, digest) in digests.items():
-            if self.learned.setdefault(dep, digest) != digest:
+        for dep, read in digests.items():
+            before = self.learned.get(dep)
+            if before == read:
+                continue  # a template every page shows: heard of once per version
+            self.learned[dep] = read
+            mtime_ns, size, digest = read
+            if before is not None and before[2] != digest:
                 self.torn.add(dep)  # pages read two versions in this build: which showed which is not kept
             self.memo[dep] = None if dep in self.torn else digest
             stat = [mtime_ns, size, digest, mtime_ns >= now - RACY_NS]
