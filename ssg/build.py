@@ -165,12 +165,20 @@ def check_out(config: Config) -> None:
     if out.is_dir() and (out / ".git").exists():
         raise UsageError(f"the output folder {out} holds a repository (.git); the build replaces the whole output folder",
                          hint=f"Choose a folder of its own, e.g. --out build. {keep}")
-    if out.is_dir() and not (out / "404.html").is_file() and next(os.scandir(out), None) is not None:
+    if out.is_dir() and not (out / "404.html").is_file() and next(os.scandir(out), None) is not None and not _built_here(config):
         raise UsageError(
             f"the output folder {out} has files but no 404.html, which every build writes: it may be no build output, "
             "and the build replaces the whole output folder",
             hint=f"Choose a new or empty folder, e.g. --out build, or delete this one first if nothing in it is needed. {keep}",
         )
+
+
+def _built_here(config: Config) -> bool:
+    """Whether the last build of the site recorded in its build cache wrote into the output
+    folder (its 404.html deleted by hand since, say)."""
+    from .cache import recorded_out
+
+    return recorded_out(config.root) == str(config.out_dir)
 
 
 def _file_of(problem: str) -> str | None:

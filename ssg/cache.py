@@ -978,6 +978,18 @@ class Cache:
             gitignore.write_text("*\n")
 
 
+def recorded_out(root: Path) -> str | None:
+    """The output folder the last build recorded in the site's build cache wrote, if any."""
+    try:
+        blob = (root / ".ssg-cache" / FILE).read_bytes()
+        if blob.startswith(MAGIC):
+            out = marshal.loads(unseal(memoryview(blob)[len(MAGIC):])).get("out")
+            return out if type(out) is str else None
+    except (OSError, ValueError, EOFError, TypeError, AttributeError):
+        pass  # none, or damaged: the build reports it
+    return None
+
+
 def _replay(raw: dict[str, Any], journal: Path) -> int | None:
     """Apply the journal's patches for this record (by its id) to it, in order; return
     how many, or None when one was begun and never finished (the edit shortcut was killed

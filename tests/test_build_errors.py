@@ -476,6 +476,27 @@ def test_an_output_folder_no_build_wrote_or_a_file_is_refused(tmp_path):
     assert snapshot(site) == before
 
 
+def test_an_output_whose_404_html_was_deleted_is_still_the_builds_own(tmp_path):
+    """The build cache says which folder the last build wrote: without its 404.html it is
+    still that build's output, put right by the next build; another folder is still refused."""
+    from sitekit import write_site
+
+    site = write_site(tmp_path / "site", {"routes/+page.html": "home"})
+    out = tmp_path / "out"
+    assert build(site, out=out).returncode == 0
+    for args in ((), ("--fresh",)):
+        (out / "404.html").unlink()
+        result = run_ssg("build", "-C", str(site), "--out", str(out), *args, env=clean_env())
+        assert result.returncode == 0, result.stderr
+        assert (out / "404.html").is_file() and (out / "index.html").read_text() == "home"
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "index.html").write_text("mine")
+    result = run_ssg("build", "-C", str(site), "--out", str(other), env=clean_env())
+    assert result.returncode == 2 and "has files but no 404.html" in result.stderr, result.stderr
+    assert (other / "index.html").read_text() == "mine"
+
+
 def test_a_report_path_that_cannot_be_written_is_refused_before_the_build(tmp_path):
     from sitekit import write_site
 
