@@ -202,6 +202,19 @@ def paced(site: Path, marks: Path, steps, *args: str) -> None:
     assert p.returncode == 0, out + err
 
 
+# "/" waits in its load until a file is made; /zzz, which "/" links to, waits until it is
+# deleted: so the file comes after "/" started and goes after "/" rendered.
+ROOT_WAITS = "from lib.pace import mark, wait_for\n\n{}def load(event):\n    mark('root')\n    wait_for('made')\n"
+ZZZ_WAITS = "from lib.pace import mark, wait_for\n\ndef load(event):\n    mark('zzz')\n    wait_for('deleted')\n    return {}\n"
+
+
+def made_and_deleted(site: Path, tmp_path: Path, file: Path, text: str, *args: str) -> None:
+    """Build with the pacing on: `file` is made once "/" started, deleted once /zzz did."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    paced(site, marks, [("root", lambda: file.write_text(text), "made"), ("zzz", file.unlink, "deleted")], *args)
+
+
 CAME_AND_WENT = {
     "template": ("partials/extra.html", "<p>EXTRA</p>"),
     "template outside the walk": (".shared/extra.html", "<p>EXTRA</p>"),
@@ -224,12 +237,10 @@ def test_a_file_made_and_deleted_while_the_build_runs_is_not_shown_for_good(tmp_
         "lib/__init__.py": "",
         "lib/pace.py": PACE,
         "lib/m.py": "X = 1\n",
-        "routes/+page.py": "from ssg.content import collection\nfrom lib.pace import mark, wait_for\n\n"
-                           "def load(event):\n    mark('root')\n    wait_for('made')\n"
-                           "    return {'titles': [p.title for p in collection('posts')]}\n",
+        "routes/+page.py": "from ssg.content import collection\n" + ROOT_WAITS.format("")
+                           + "    return {'titles': [p.title for p in collection('posts')]}\n",
         "routes/+page.html": '{%% include ["%s", "partials/base.html"] %%}{{ data.titles|join(",") }}<a href="/zzz">z</a>\n' % include,
-        "routes/zzz/+page.py": "from lib.m import X\nfrom lib.pace import mark, wait_for\n\n"
-                               "def load(event):\n    mark('zzz')\n    wait_for('deleted')\n    return {}\n",
+        "routes/zzz/+page.py": "from lib.m import X\n" + ZZZ_WAITS,
         "routes/zzz/+page.html": "zzz",
     })
     (site / ".shared").mkdir()
@@ -238,10 +249,7 @@ def test_a_file_made_and_deleted_while_the_build_runs_is_not_shown_for_good(tmp_
         build(site, "--jobs", "1")
         time.sleep(1.1)
         (site / "lib/m.py").write_text("X = 2\n")  # every path renders again
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    paced(site, marks, [("root", lambda: (site / rel).write_text(text), "made"),
-                        ("zzz", lambda: (site / rel).unlink(), "deleted")], "--jobs", "1")
+    made_and_deleted(site, tmp_path, site / rel, text, "--jobs", "1")
     assert "EXTRA" in (site / "build/index.html").read_text(), "the race did not happen"
     assert_converges(site, tmp_path, ["index.html", "__data.json"])
     assert "EXTRA" not in (site / "build/index.html").read_text()
@@ -257,7 +265,7 @@ def test_a_file_made_while_the_build_runs_and_deleted_after_it_is_not_shown_for_
         "partials/base.html": "<p>base</p>",
         "lib/__init__.py": "",
         "lib/pace.py": PACE,
-        "routes/+page.py": "from lib.pace import mark, wait_for\n\ndef load(event):\n    mark('root')\n    wait_for('made')\n    return {}\n",
+        "routes/+page.py": ROOT_WAITS.format("") + "    return {}\n",
         "routes/+page.html": BASE_OR_EXTRA,
     })
     marks = tmp_path / "marks"
@@ -299,20 +307,17 @@ def test_templates_the_edit_shortcut_loaded_before_it_gave_up_still_tell_what_th
         "partials/base.html": "<p>base</p>",
         "lib/__init__.py": "",
         "lib/pace.py": PACE,
-        "routes/+page.py": "from lib.pace import mark, wait_for\n\ndef load(event):\n    mark('root')\n    wait_for('made')\n    return {}\n",
+        "routes/+page.py": ROOT_WAITS.format("") + "    return {}\n",
         "routes/+page.html": '{% include ["extra.html", "partials/base.html"] %}',
-        "routes/zzz/+page.py": "import asyncio\nfrom lib.pace import mark, wait_for\n\nasync def load(event):\n"
-                               "    await asyncio.sleep(0.5)\n    mark('zzz')\n    wait_for('deleted')\n    return {}\n",
+        # Seeded with "/" (no link needed): it waits for "/" to render before it marks.
+        "routes/zzz/+page.py": "import asyncio\n" + ZZZ_WAITS.replace("def load(event):\n", "async def load(event):\n    await asyncio.sleep(0.5)\n"),
         "routes/zzz/+page.html": "zzz",
     })
     build(site, "--jobs", jobs)
     time.sleep(1.1)
     (site / "routes/+page.html").write_text('{% include ["extra.html", "partials/base.html"] %}<a href="/zzz">z</a>')
     (site / "routes/zzz/+page.html").write_text("zzz 2")
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    extra = site / "extra.html"
-    paced(site, marks, [("root", lambda: extra.write_text("<p>EXTRA</p>"), "made"), ("zzz", extra.unlink, "deleted")], "--jobs", jobs)
+    made_and_deleted(site, tmp_path, site / "extra.html", "<p>EXTRA</p>", "--jobs", jobs)
     assert "EXTRA" in (site / "build/index.html").read_text(), "the race did not happen"
     assert_converges(site, tmp_path, ["index.html", "zzz/index.html"])
 
@@ -324,17 +329,13 @@ def test_a_template_first_loaded_inside_event_fetch_tells_what_it_read(tmp_path)
         "partials/base.html": "<p>base</p>",
         "lib/__init__.py": "",
         "lib/pace.py": PACE,
-        "routes/+page.py": "from lib.pace import mark, wait_for\n\nasync def load(event):\n    mark('root')\n    wait_for('made')\n"
-                           "    return {'html': (await event.fetch('/other')).text}\n",
+        "routes/+page.py": ROOT_WAITS.format("async ") + "    return {'html': (await event.fetch('/other')).text}\n",
         "routes/+page.html": "{{ data.html|safe }}<a href='/zzz'>z</a>",
         "routes/other/+page.html": '{% include ["extra.html", "partials/base.html"] %}',
-        "routes/zzz/+page.py": "from lib.pace import mark, wait_for\n\ndef load(event):\n    mark('zzz')\n    wait_for('deleted')\n    return {}\n",
+        "routes/zzz/+page.py": ZZZ_WAITS,
         "routes/zzz/+page.html": "zzz",
     })
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    extra = site / "extra.html"
-    paced(site, marks, [("root", lambda: extra.write_text("<p>EXTRA</p>"), "made"), ("zzz", extra.unlink, "deleted")], "--jobs", "1")
+    made_and_deleted(site, tmp_path, site / "extra.html", "<p>EXTRA</p>", "--jobs", "1")
     assert "EXTRA" in (site / "build/index.html").read_text(), "the race did not happen"
     assert_converges(site, tmp_path, ["index.html", "other/index.html"])
 
@@ -345,16 +346,12 @@ def test_a_static_file_fetched_while_it_came_and_went_is_fetched_again(tmp_path)
         "static/base.json": '{"v": "base"}',
         "lib/__init__.py": "",
         "lib/pace.py": PACE,
-        "routes/+page.py": "from lib.pace import mark, wait_for\n\nasync def load(event):\n    mark('root')\n    wait_for('made')\n"
-                           "    r = await event.fetch('/extra.json')\n    if r.status_code != 200:\n        r = await event.fetch('/base.json')\n"
-                           "    return {'v': r.json()['v']}\n",
+        "routes/+page.py": ROOT_WAITS.format("async ") + "    r = await event.fetch('/extra.json')\n"
+                           "    if r.status_code != 200:\n        r = await event.fetch('/base.json')\n    return {'v': r.json()['v']}\n",
         "routes/+page.html": "{{ data.v }}<a href='/zzz'>z</a>",
-        "routes/zzz/+page.py": "from lib.pace import mark, wait_for\n\ndef load(event):\n    mark('zzz')\n    wait_for('deleted')\n    return {}\n",
+        "routes/zzz/+page.py": ZZZ_WAITS,
         "routes/zzz/+page.html": "zzz",
     })
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    extra = site / "static/extra.json"
-    paced(site, marks, [("root", lambda: extra.write_text('{"v": "EXTRA"}'), "made"), ("zzz", extra.unlink, "deleted")], "--jobs", "1")
+    made_and_deleted(site, tmp_path, site / "static/extra.json", '{"v": "EXTRA"}', "--jobs", "1")
     assert "EXTRA" in (site / "build/index.html").read_text(), "the race did not happen"
     assert_converges(site, tmp_path, ["index.html", "__data.json"])
