@@ -8,7 +8,6 @@ are unchanged.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -118,19 +117,6 @@ def record_digests(digests: dict[str, tuple[int, int, str]]) -> None:
     """record_digest() each of a nested render's digests (event.fetch of another path)."""
     for source, (mtime, size, digest) in digests.items():
         record_digest(source, (mtime, size), digest)
-
-
-def read_stamped(path: str) -> tuple[bytes, tuple[int, int] | None]:
-    """A file's bytes, and the (stamp, size) of that version (see uptodate.changed_at),
-    None when it changed while being read. Raises OSError."""
-    from .uptodate import changed_at
-
-    with open(path, "rb") as f:
-        before = os.fstat(f.fileno())
-        raw = f.read()
-        after = os.fstat(f.fileno())
-    stamp = (changed_at(before), before.st_size)
-    return raw, stamp if stamp == (changed_at(after), after.st_size) else None
 
 
 def record_all(sources: Iterable[str]) -> None:

@@ -83,7 +83,7 @@ def _patch(site: Site, cache: Cache, check: Check, files: set[str]) -> list[tupl
             writer.commit(prune=False)
             cache.save_patch({key(d.path): d for d in dones})
             if cache.unsure:
-                check.forget()  # a source changed while it ran: the next build looks again
+                check.forget()  # a source may have come and gone while it ran: the next build looks again
             else:
                 check.record_patch(sorted(writer.written), read={dep_file(dep) for dep in itertools.chain(extra, *(done.deps for done in dones))})
     except BaseException:

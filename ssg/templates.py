@@ -13,9 +13,10 @@ from jinja2.utils import internalcode
 from markupsafe import Markup
 
 from .content.diskcache import digest
-from .context import read_stamped, record, record_digest
+from .context import record, record_digest
 from .errors import TemplateError
 from .serialize import script_safe
+from .uptodate import changed_at
 
 
 CLIENT_FILE = "_ssg/client.js"  # where the client runtime is written, below the base path
@@ -159,11 +160,16 @@ class Loader(jinja2.FileSystemLoader):
         contents, filename, uptodate = super().get_source(environment, template)
         self.read.pop(filename, None)
         try:
-            raw, stamp = read_stamped(filename)
+            with open(filename, "rb") as f:  # read again, as bytes: Jinja's own read is text
+                before = os.fstat(f.fileno())
+                raw = f.read()
+                after = os.fstat(f.fileno())
         except OSError:
             return contents, filename, uptodate
-        # The bytes hashed are those Jinja compiled (as text, newlines made "\n").
-        if stamp is not None and _as_text(raw, self.encoding) == contents:
+        stamp = (changed_at(before), before.st_size)
+        # Kept when the file held still while read, and its bytes are what Jinja compiled
+        # (as text, newlines made "\n").
+        if stamp == (changed_at(after), after.st_size) and _as_text(raw, self.encoding) == contents:
             self.read[filename] = (stamp, digest(raw))
         return contents, filename, uptodate
 
