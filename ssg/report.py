@@ -61,8 +61,10 @@ def summary_text(s: Summary) -> str:
         again = (f"{n} read the edited files and {'was' if n == 1 else 'were'} rendered again in place (--explain lists {'it' if n == 1 else 'them'})"
                  if n else "none of them read what changed in the edited files")
         cache = f"\n  {s.reused} of {s.reused + len(s.rendered)} paths kept as they were; {again}"
-    elif s.reused:
+    elif s.reused and s.rendered:
         cache = f"\n  {s.reused} of {s.reused + len(s.rendered)} paths reused from the build cache (--explain says why the rest were rendered)"
+    elif s.reused:
+        cache = f"\n  {s.reused} of {s.reused} paths reused from the build cache"  # output files put back, say
     else:
         cache = ""
     return f"{verdict}\n  {counts_text(summary_counts(s), len(r.warnings), len(r.errors), s.seconds)}{cache}"

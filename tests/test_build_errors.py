@@ -489,6 +489,8 @@ def test_an_output_whose_404_html_was_deleted_is_still_the_builds_own(tmp_path):
         result = run_ssg("build", "-C", str(site), "--out", str(out), *args, env=clean_env())
         assert result.returncode == 0, result.stderr
         assert (out / "404.html").is_file() and (out / "index.html").read_text() == "home"
+        if not args:
+            assert result.stderr.rstrip().endswith("1 of 1 paths reused from the build cache"), result.stderr
     other = tmp_path / "other"
     other.mkdir()
     (other / "index.html").write_text("mine")
