@@ -55,7 +55,7 @@ from .content.store import is_markdown_file, known_hash, summary_hash
 from .context import SUMMARY, dep_file, option_named, parts_of
 from .render import Done
 from .site import Site
-from .uptodate import MISSING, RACY_NS, Status, changed_at, left_aside, remove
+from .uptodate import MISSING, RACY_NS, Status, changed_at, changed_since, left_aside, remove
 
 FORMAT = 14  # 4: each source once, deps by number; 5: what the seed read; 6: summaries; 7: an id for the journal; 8: ids packed; 9: records read when asked; 10: deps packed; 11: stats as a table; 12: links to static files kept (the crawl skips them); 13: build.cache and each journal entry sealed with a CRC-32; 14: how many paths answered an error (kept by no record)
 FILE = "build.cache"
@@ -908,7 +908,7 @@ class Cache:
         folder = os.path.dirname(rel)
         while folder:
             try:
-                return changed_at(os.stat(os.path.join(self.site.root, folder))) < self.started
+                return not changed_since(os.stat(os.path.join(self.site.root, folder)), self.started)
             except OSError:
                 folder = os.path.dirname(folder)
         return True
@@ -935,7 +935,7 @@ class Cache:
         if folder not in self._folders_changed:
             path = os.path.join(self.site.root, folder)
             try:
-                changed = changed_at(os.stat(path)) >= self.started and not os.path.isdir(os.path.join(path, "__pycache__"))
+                changed = changed_since(os.stat(path), self.started) and not os.path.isdir(os.path.join(path, "__pycache__"))
             except OSError:
                 changed = True
             self._folders_changed[folder] = changed
@@ -947,7 +947,7 @@ class Cache:
             st = os.stat(os.path.join(self.site.root, rel))
         except OSError:
             return False
-        return changed_at(st) >= self.started
+        return changed_since(st, self.started)
 
     def _came_and_went(self) -> None:
         """A source not there before the build that was, or may have been, there while it

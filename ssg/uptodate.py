@@ -93,6 +93,17 @@ def changed_at(st: os.stat_result) -> int:
     return max(st.st_mtime_ns, st.st_ctime_ns)
 
 
+# The kernel stamps a change with a clock that may lag the build's own by a tick (a few
+# ms): a change made just after a build started can look older than the build.
+TICK_NS = 20_000_000
+
+
+def changed_since(st: os.stat_result, started: int) -> bool:
+    """Whether a file or folder changed since `started` (time.time_ns()), or just before it
+    (TICK_NS): counting a change in that moment as new costs a build, missing one a stale page."""
+    return changed_at(st) >= started - TICK_NS
+
+
 def key(config: Any) -> str:
     """Everything besides the site's files that shapes the output. The output folder by
     where it is: `--out build` and `--out /site/build` are the same build."""

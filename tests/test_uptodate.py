@@ -728,3 +728,14 @@ def test_an_include_looked_for_beside_a_route_module_is_no_reason_to_build(tmp_p
     (site / "routes/blog/_aside.html").write_text("<aside>blog</aside>")
     assert UNCHANGED not in build(site, out)
     assert (out / "blog/index.html").read_text() == "<aside>blog</aside>1"
+
+
+def test_a_change_stamped_a_tick_before_the_build_started_counts_as_made_since(tmp_path):
+    """The kernel's clock for time stamps may lag the build's own by a tick: a file or
+    folder changed just after the build started can carry a stamp from just before."""
+    (tmp_path / "f").write_text("x")
+    st = os.stat(tmp_path / "f")
+    stamp = uptodate.changed_at(st)
+    assert uptodate.changed_since(st, stamp)
+    assert uptodate.changed_since(st, stamp + 5_000_000)  # stamped 5 ms before the build's clock said it started
+    assert not uptodate.changed_since(st, stamp + 1_000_000_000)
