@@ -452,3 +452,23 @@ def test_summary_of_a_failed_build_counts_warnings_and_errors(site_copy, tmp_pat
     assert result.returncode == 1
     assert f"build failed with 1 error(s); {tmp_path / 'out'} left as it was" in result.stderr
     assert SUMMARY.search(result.stderr).groups() == ("2", "2", "0", "0", "0", "1", "1")
+
+
+def test_a_stopped_pools_manager_thread_is_not_heard_from(monkeypatch):
+    """Ctrl-C kills a pool's processes (stop_pool); Python 3.11's thread that manages the
+    pool may then raise while it tidies up, which would print a traceback after the
+    build's one line. Other threads' exceptions are still heard of."""
+    import threading
+    from types import SimpleNamespace
+
+    from ssg.content.diskcache import process_pool, stop_pool
+
+    heard = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: heard.append(args.thread))
+    pool = process_pool(1)
+    pool.submit(time.sleep, 5)
+    manager = pool._executor_manager_thread
+    stop_pool(pool)
+    for thread in (manager, threading.current_thread()):
+        threading.excepthook(SimpleNamespace(exc_type=RuntimeError, exc_value=RuntimeError("tripped"), exc_traceback=None, thread=thread))
+    assert heard == [threading.current_thread()]

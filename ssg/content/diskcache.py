@@ -50,6 +50,7 @@ import sqlite3
 import sys
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -882,10 +883,29 @@ def process_pool(jobs: int, **options: Any) -> ProcessPoolExecutor:
 def stop_pool(pool: ProcessPoolExecutor) -> None:
     """End a pool's processes at once, mid-work (a build stopped). The executor has no
     public way to stop running work. SIGKILL, not SIGTERM: a process forked a moment ago
-    still holds SIGTERM as the fork did (interrupts_held); they hold nothing to clean up."""
+    still holds SIGTERM as the fork did (interrupts_held); they hold nothing to clean up.
+    The pool's manager thread may then trip over the killed processes (Python 3.11 can
+    raise in its terminate_broken): it is not heard from again (see _quiet_threads)."""
+    global _print_thread_exception
+    thread = getattr(pool, "_executor_manager_thread", None)
+    if isinstance(thread, threading.Thread):
+        _quiet_threads.add(thread)
+        if threading.excepthook is not _thread_exception:
+            _print_thread_exception, threading.excepthook = threading.excepthook, _thread_exception
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         process.kill()
     pool.shutdown(wait=False, cancel_futures=True)
+
+
+_quiet_threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()  # of pools stopped on purpose
+_print_thread_exception = threading.excepthook  # the hook stop_pool() wraps
+
+
+def _thread_exception(args: Any) -> None:
+    """threading.excepthook, once a pool was stopped: its manager thread raising is no news."""
+    if args.thread is not None and args.thread in _quiet_threads:
+        return
+    _print_thread_exception(args)
 
 
 def _worker_started(_: object) -> None:
