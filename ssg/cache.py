@@ -484,7 +484,7 @@ class Cache:
                 if type(old := marshal.loads(blob)) is dict and old.get("format") != FORMAT:
                     return Stats()  # an earlier ssg's record: not damage, just another format
                 raise ValueError("no seal")
-            raw = marshal.loads(unseal(memoryview(blob)[len(MAGIC):]))
+            raw = _record(blob)
             if raw.get("format") != FORMAT:
                 return Stats()
             raw["stats"] = Stats(raw["stats"])  # the journal's patches go on top of it
@@ -982,12 +982,16 @@ def recorded_out(root: Path) -> str | None:
     """The output folder the last build recorded in the site's build cache wrote, if any."""
     try:
         blob = (root / ".ssg-cache" / FILE).read_bytes()
-        if blob.startswith(MAGIC):
-            out = marshal.loads(unseal(memoryview(blob)[len(MAGIC):])).get("out")
-            return out if type(out) is str else None
+        out = _record(blob).get("out") if blob.startswith(MAGIC) else None
     except (OSError, ValueError, EOFError, TypeError, AttributeError):
-        pass  # none, or damaged: the build reports it
-    return None
+        return None  # none, or damaged: the build reports it
+    return out if type(out) is str else None
+
+
+def _record(blob: bytes) -> Any:
+    """build.cache's record, from its bytes (MAGIC, then the record sealed). Raises
+    ValueError for a damaged seal."""
+    return marshal.loads(unseal(memoryview(blob)[len(MAGIC):]))
 
 
 def _replay(raw: dict[str, Any], journal: Path) -> int | None:
